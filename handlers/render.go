@@ -1,0 +1,39 @@
+package handlers
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+
+	"github.com/a-h/templ"
+
+	"github.com/contoso/sbportal/web"
+)
+
+// render writes a templ component with the given status. It renders into a buffer first so a
+// rendering failure becomes a clean error page instead of half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		s.log.ErrorContext(r.Context(), "render failed",
+			slog.String("request_id", RequestID(r.Context())), slog.String("error", err.Error()))
+		http.Error(w, "The page could not be rendered. Request id "+RequestID(r.Context()), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// page builds the layout's view of the request.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, title, nav string) web.Page {
+	return web.Page{
+		Title:     title,
+		Nav:       nav,
+		RequestID: RequestID(r.Context()),
+		DevMode:   s.cfg.DevMode,
+		Flashes:   s.takeFlashes(w, r),
+	}
+}

@@ -1,0 +1,58 @@
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/gorilla/securecookie"
+)
+
+// Config is what the HTTP layer needs from the outside.
+type Config struct {
+	Logger *slog.Logger
+	// HTTPS says the portal is reached over https (its base URL's scheme): it turns on HSTS.
+	HTTPS bool
+	// DevMode marks pages as served by the local stack.
+	DevMode bool
+	// MaxBodyBytes limits request bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// FormActionOrigins are origins, besides our own, that forms may post or redirect to
+	// (the identity provider's sign-out page), for the Content-Security-Policy.
+	FormActionOrigins []string
+	// Readiness lists the dependencies /readyz checks.
+	Readiness []ReadinessCheck
+	// CookieKey signs the portal's own small cookies (flash messages); at least 32 random bytes.
+	CookieKey []byte
+}
+
+// DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0: forms are small.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	mux   *chi.Mux
+	flash *securecookie.SecureCookie
+}
+
+// New builds the portal's HTTP handler.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if len(cfg.CookieKey) < 32 {
+		return nil, errors.New("handlers: CookieKey must have at least 32 bytes")
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: chi.NewRouter(), flash: newFlashCodec(cfg.CookieKey)}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

@@ -1,0 +1,72 @@
+package web
+
+import "github.com/a-h/templ"
+
+// Page is what every page's layout needs to know about the request.
+type Page struct {
+	Title     string // the page's own title; the product name is appended
+	Nav       string // which navigation entry is current: NavEndpoints, NavNew, or ""
+	User      *User  // nil when nobody is signed in
+	Flashes   []Flash
+	RequestID string
+	DevMode   bool // shows a "local stack" badge so nobody mistakes dev for production
+}
+
+// Navigation entries.
+const (
+	NavHome      = "home"
+	NavEndpoints = "endpoints"
+	NavNew       = "new"
+)
+
+// User is the signed-in person as the layout shows them.
+type User struct {
+	Name       string
+	Username   string
+	Roles      []string
+	Teams      []string
+	SignOutURL string // POST target of the sign-out button
+}
+
+// FlashKind is the tone of a flash message.
+type FlashKind string
+
+// Flash kinds, matching the alert styles.
+const (
+	FlashSuccess FlashKind = "success"
+	FlashInfo    FlashKind = "info"
+	FlashWarning FlashKind = "warning"
+	FlashError   FlashKind = "error"
+)
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind    FlashKind
+	Message string
+}
+
+// ProductName is the name shown in the header and the title bar.
+const ProductName = "Service Endpoint Portal"
+
+func (p Page) fullTitle() string {
+	if p.Title == "" {
+		return ProductName
+	}
+	return p.Title + " · " + ProductName
+}
+
+// navCurrent marks the current navigation entry for assistive technology.
+func navCurrent(p Page, entry string) templ.Attributes {
+	if p.Nav == entry {
+		return templ.Attributes{"aria-current": "page"}
+	}
+	return nil
+}
+
+// ErrorInfo describes an error page.
+type ErrorInfo struct {
+	Status    int
+	Title     string
+	Message   string
+	RequestID string
+}
