@@ -368,3 +368,12 @@ func (s SchemaType) String() string { return s.Label() }
 
 // Valid reports whether s is a code Dataverse knows (or not set).
 func (s SchemaType) Valid() bool { return s >= SchemaTypeNone && s <= SchemaTypeCloudEvents }
+
+// ParseNamespaceFormat accepts a Dataverse code or a label.
+func ParseNamespaceFormat(s string) (NamespaceFormat, bool) { return parseChoice(s, NamespaceFormats) }
+
+// ParseConnectionMode accepts a Dataverse code or a label.
+func ParseConnectionMode(s string) (ConnectionMode, bool) { return parseChoice(s, ConnectionModes) }
+
+// ParseMessageCharset accepts a Dataverse code or a label.
+func ParseMessageCharset(s string) (MessageCharset, bool) { return parseChoice(s, MessageCharsets) }

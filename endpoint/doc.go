@@ -1,8 +1,13 @@
 // Package endpoint is the portal's domain: a Dataverse service endpoint (the serviceendpoint
 // table's writable columns), its choices with their Dataverse integer codes and labels, the
-// rules a registration must satisfy, Azure Service Bus connection strings, SAS tokens, and the
-// cloud host suffixes.
+// rules a registration must satisfy (Validate, ValidateFor), Azure Service Bus connection
+// strings (ParseConnectionString, which accepts exactly what azservicebus accepts), SAS tokens
+// (SignSAS, ParseSASToken), webhook authentication settings, and the cloud host suffixes.
 //
 // It is pure: no I/O, no clocks read behind the caller's back (times are passed in), and it
 // imports nothing else of this module. Every other package speaks its types.
+//
+// Secrets (SAS keys, SAS tokens, webhook values) travel as Secret, which prints as a mask.
+// Nothing here may put a secret into an error or a validation message: errors name what is
+// wrong and where to find the right value, and never quote the input that held the secret.
 package endpoint
