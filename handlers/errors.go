@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/web"
 )
 
@@ -46,6 +47,10 @@ func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var de *dataverse.Error
+	if errors.As(err, &de) {
+		return dataverseError("Dataverse could not do that", err).(*Error)
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/web"
 )
 
@@ -35,5 +36,19 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, title, nav string)
 		RequestID: RequestID(r.Context()),
 		DevMode:   s.cfg.DevMode,
 		Flashes:   s.takeFlashes(w, r),
+		User:      pageUser(r),
 	}
+}
+
+// pageUser is the signed-in person for the layout's user menu (nil on public pages).
+func pageUser(r *http.Request) *web.User {
+	id, ok := auth.IdentityFrom(r.Context())
+	if !ok {
+		return nil
+	}
+	roles := make([]string, 0, len(id.Roles))
+	for _, role := range id.Roles {
+		roles = append(roles, string(role))
+	}
+	return &web.User{Name: id.Name, Username: id.Username, Roles: roles, Teams: id.Teams, SignOutURL: auth.SignOutPath}
 }

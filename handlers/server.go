@@ -4,9 +4,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/securecookie"
+
+	"github.com/contoso/sbportal/auth"
 )
 
 // Config is what the HTTP layer needs from the outside.
@@ -25,6 +28,14 @@ type Config struct {
 	Readiness []ReadinessCheck
 	// CookieKey signs the portal's own small cookies (flash messages); at least 32 random bytes.
 	CookieKey []byte
+	// Auth signs people in and finds each request's session. Without it every page that
+	// needs sign-in answers 503: the portal never serves them unauthenticated.
+	Auth *auth.Authenticator
+	// Policy decides who may do what; the zero value is the portal's policy.
+	Policy auth.Policy
+	// AccessContact is whom people without a role should ask for one, e.g. "the Integration
+	// Platform team (integration-platform@contoso.com)"; "" means "your portal administrator".
+	AccessContact string
 }
 
 // DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0: forms are small.
@@ -48,6 +59,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	if len(cfg.CookieKey) < 32 {
 		return nil, errors.New("handlers: CookieKey must have at least 32 bytes")
+	}
+	if cfg.AccessContact == "" {
+		cfg.AccessContact = "your portal administrator"
+	}
+	if cfg.Auth == nil {
+		// Fail closed, loudly: every page behind sign-in answers 503 (see errNoAuth).
+		cfg.Logger.Error("handlers: no authenticator configured: every page that needs sign-in will answer 503")
+	} else if o := cfg.Auth.EndSessionOrigin(); o != "" && !slices.Contains(cfg.FormActionOrigins, o) {
+		// The sign-out form continues to the provider's end-session page: the CSP must allow it.
+		cfg.FormActionOrigins = append(slices.Clone(cfg.FormActionOrigins), o)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: chi.NewRouter(), flash: newFlashCodec(cfg.CookieKey)}
 	s.routes()

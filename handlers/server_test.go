@@ -27,6 +27,9 @@ func newTestServer(t *testing.T, cfg Config) (*Server, *bytes.Buffer) {
 	if cfg.CookieKey == nil {
 		cfg.CookieKey = testKey
 	}
+	if cfg.Auth == nil {
+		cfg.Auth, _, _ = testAuth(t, "http://example.com")
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +40,11 @@ func newTestServer(t *testing.T, cfg Config) (*Server, *bytes.Buffer) {
 func do(t *testing.T, h http.Handler, method, target string, body io.Reader) *http.Response {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(method, target, body))
+	req := httptest.NewRequest(method, target, body)
+	if s, ok := h.(*Server); ok && s.cfg.Auth != nil {
+		req.AddCookie(sessionCookie(t, s.cfg.Auth, testAdmin))
+	}
+	h.ServeHTTP(rec, req)
 	return rec.Result()
 }
 
@@ -248,6 +255,7 @@ func TestFlashShowsOnceAndRejectsForgery(t *testing.T) {
 	}
 	req := httptest.NewRequest("GET", "/", nil)
 	req.AddCookie(cookies[0])
+	req.AddCookie(sessionCookie(t, s.cfg.Auth, testAdmin))
 	rec = httptest.NewRecorder()
 	s.ServeHTTP(rec, req)
 	if !strings.Contains(rec.Body.String(), "Endpoint saved.") {

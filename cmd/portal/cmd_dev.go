@@ -3,16 +3,21 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/auth/devidp"
 	"github.com/contoso/sbportal/handlers"
 )
 
@@ -46,12 +51,66 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	baseURL := "http://" + ln.Addr().String()
 
-	h, err := handlers.New(handlers.Config{Logger: log, DevMode: true, CookieKey: cookieKey})
+	idp, authn, stopIDP, err := startDevIdentity(ctx, baseURL, cookieKey, log)
 	if err != nil {
+		ln.Close()
 		return err
 	}
-	fmt.Fprintf(stdout, "\nService Endpoint Portal (local stack) is running.\n\n  Open %s/\n\nPress Ctrl+C to stop.\n\n", baseURL)
+	defer stopIDP()
+
+	h, err := handlers.New(handlers.Config{Logger: log, DevMode: true, CookieKey: cookieKey, Auth: authn,
+		AccessContact: "Ada Admin (ada.admin@contoso.example), the local stack's portal administrator"})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "\nService Endpoint Portal (local stack) is running.\n\n  Open %s/\n\n", baseURL)
+	fmt.Fprintf(stdout, "Sign in as one of these people (local identity provider at %s):\n", idp.Issuer())
+	for _, p := range idp.Personas() {
+		fmt.Fprintf(stdout, "  %-22s %-16s %s\n", p.ID, p.Name, p.Description)
+	}
+	fmt.Fprintf(stdout, "\nPress Ctrl+C to stop.\n\n")
 	return serveUntilDone(ctx, newHTTPServer(h, log), ln, 5*time.Second, log)
+}
+
+// devTeams maps the local directory's groups to the sample teams.
+var devTeams = map[string]string{devidp.GroupIntegration: "Integration", devidp.GroupFinance: "Finance"}
+
+// startDevIdentity runs the local OpenID provider on a free loopback port, registers the
+// portal at baseURL with it, and returns an Authenticator that signs in through it exactly as
+// through Entra ID. stop shuts the provider down.
+func startDevIdentity(ctx context.Context, baseURL string, sessionKey []byte, log *slog.Logger) (*devidp.Provider, *auth.Authenticator, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("listen for the local identity provider: %w", err)
+	}
+	secret := make([]byte, 24)
+	_, _ = rand.Read(secret)
+	client := devidp.Client{ID: "service-endpoint-portal", Secret: base64.RawURLEncoding.EncodeToString(secret),
+		Name: "Service Endpoint Portal", RedirectURIs: []string{baseURL + auth.CallbackPath},
+		PostLogoutRedirectURIs: []string{baseURL + auth.SignedOutPath}}
+	idp, err := devidp.New("http://"+ln.Addr().String(), devidp.Options{Clients: []devidp.Client{client}})
+	if err != nil {
+		ln.Close()
+		return nil, nil, nil, err
+	}
+	srv := &http.Server{Handler: idp, ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() { _ = srv.Serve(ln) }()
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
+	base, _ := url.Parse(baseURL)
+	authn, err := auth.New(ctx, auth.Config{Issuer: idp.Issuer(), ClientID: client.ID, ClientSecret: client.Secret,
+		BaseURL: base, SessionKey: sessionKey, Sessions: auth.NewMemoryStore(), TeamsByGroup: devTeams,
+		AllowedTenants: []string{devidp.TenantID}, HTTPClient: &http.Client{Timeout: 10 * time.Second}})
+	if err != nil {
+		stop()
+		return nil, nil, nil, fmt.Errorf("connect to the local identity provider: %w", err)
+	}
+	return idp, authn, stop, nil
 }
 
 // listenLoopback listens on addr, which must be a loopback address; when its port is taken it

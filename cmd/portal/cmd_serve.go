@@ -6,9 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/handlers"
 )
 
@@ -42,10 +45,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
+	// Sessions live in process memory until the database's session table is wired in: one
+	// replica only, and a restart signs everyone out.
+	log.Warn("sessions are kept in memory: run one replica; a restart signs everyone out")
+	authn, err := auth.New(ctx, auth.Config{
+		Issuer:         cfg.OIDCIssuer,
+		ClientID:       cfg.OIDCClientID,
+		ClientSecret:   cfg.OIDCSecret,
+		BaseURL:        cfg.BaseURL,
+		AllowedTenants: cfg.AllowedTenants,
+		Claims:         auth.ClaimNames{Roles: cfg.RolesClaim, Groups: cfg.GroupsClaim},
+		RoleValues:     cfg.RoleValues,
+		TeamsByGroup:   cfg.TeamsByGroup,
+		TeamsByRole:    cfg.TeamsByRole,
+		SessionKey:     cfg.SessionKey,
+		Sessions:       auth.NewMemoryStore(),
+		IdleTimeout:    cfg.SessionIdle,
+		MaxAge:         cfg.SessionMaxAge,
+		HTTPClient:     &http.Client{Timeout: 30 * time.Second},
+	})
+	if err != nil {
+		return fmt.Errorf("set up sign-in (check PORTAL_OIDC_ISSUER and that the provider is reachable): %w", err)
+	}
 	h, err := handlers.New(handlers.Config{
-		Logger:    log,
-		HTTPS:     cfg.BaseURL.Scheme == "https",
-		CookieKey: cfg.SessionKey,
+		Logger:        log,
+		HTTPS:         cfg.BaseURL.Scheme == "https",
+		CookieKey:     cfg.SessionKey,
+		Auth:          authn,
+		AccessContact: cfg.AccessContact,
 	})
 	if err != nil {
 		return err

@@ -7,8 +7,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
+
+	"github.com/contoso/sbportal/auth"
 )
 
 // setting is one PORTAL_* environment variable of `portal serve`. The list below is the single
@@ -47,6 +50,32 @@ var serveSettings = []setting{
 		meaning: "Application (client) id of the portal's app registration."},
 	{env: "PORTAL_OIDC_CLIENT_SECRET", required: true, example: "the app registration's client secret value",
 		meaning: "Client secret of the portal's app registration."},
+	{env: "PORTAL_OIDC_ALLOWED_TENANTS", example: "72f988bf-86f1-41af-91ab-2d7cd011db47,0e9d8c7b-6a5f-4e3d-8c1b-a09f8e7d6c52",
+		meaning: "Comma-separated Entra ID tenant ids allowed to sign in. Required when the issuer is .../organizations/v2.0 or .../common/v2.0 (multi-tenant); with a single-tenant issuer it is an extra check.",
+		check:   checkTenantList},
+	{env: "PORTAL_OIDC_ROLES_CLAIM", def: "roles", example: "realm_access.roles",
+		meaning: "ID token claim that holds the person's roles (Entra ID app roles: roles). A dotted name reaches into nested claims (Keycloak).",
+		check:   checkClaimName},
+	{env: "PORTAL_OIDC_GROUPS_CLAIM", def: "groups", example: "groups",
+		meaning: "ID token claim that holds the person's group ids, used by PORTAL_TEAMS_BY_GROUP.",
+		check:   checkClaimName},
+	{env: "PORTAL_OIDC_ROLE_VALUES", def: "Admin=Admin,Registrar=Registrar,Viewer=Viewer", example: "Admin=Portal.Admin,Registrar=Portal.Registrar,Viewer=Portal.Viewer",
+		meaning: "Which roles-claim values grant the portal's roles, as Role=value pairs (a role may be listed more than once). Roles: Admin, Registrar, Viewer.",
+		check:   checkRoleValues},
+	{env: "PORTAL_TEAMS_BY_GROUP", example: "Integration=3c1b9a2e-4d5f-4a6b-8c7d-0e1f2a3b4c5d,Finance=9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+		meaning: "Teams from groups, as Team=group-object-id pairs. People in more than 200 groups get a page explaining the groups overage; filter the groups claim to groups assigned to the application.",
+		check:   checkTeamMap},
+	{env: "PORTAL_TEAMS_BY_ROLE", example: "Integration=Team.Integration,Finance=Team.Finance",
+		meaning: "Teams from app roles, as Team=role-value pairs (an alternative to groups that has no overage).",
+		check:   checkTeamMap},
+	{env: "PORTAL_ACCESS_CONTACT", def: "your portal administrator", example: "the Integration Platform team (platform@contoso.com)",
+		meaning: "Whom people without a portal role should ask for one; shown on the no-access page."},
+	{env: "PORTAL_SESSION_IDLE_TIMEOUT", def: "8h", example: "8h",
+		meaning: "A session unused this long ends (a working day by default).",
+		check:   checkDuration},
+	{env: "PORTAL_SESSION_MAX_AGE", def: "24h", example: "24h",
+		meaning: "A session ends this long after sign-in however active it is; roles and teams are read at sign-in, so removed access stops within this time.",
+		check:   checkDuration},
 	{env: "PORTAL_CONFIG", required: true, example: "/etc/portal/config.json",
 		meaning: "JSON file with the Dataverse environments, team mappings and probe settings.",
 		check:   checkReadableFile},
@@ -60,14 +89,25 @@ var serveSettings = []setting{
 
 // serveConfig is the validated configuration of `portal serve`.
 type serveConfig struct {
-	BaseURL         *url.URL
-	Listen          string
-	DatabaseURL     string
-	SecretKeys      string
-	SessionKey      []byte
-	OIDCIssuer      string
-	OIDCClientID    string
-	OIDCSecret      string
+	BaseURL      *url.URL
+	Listen       string
+	DatabaseURL  string
+	SecretKeys   string
+	SessionKey   []byte
+	OIDCIssuer   string
+	OIDCClientID string
+	OIDCSecret   string
+	// Sign-in details beyond the issuer and client (see the PORTAL_OIDC_*, PORTAL_TEAMS_* and
+	// PORTAL_SESSION_* settings).
+	AllowedTenants  []string
+	RolesClaim      string
+	GroupsClaim     string
+	RoleValues      map[string]auth.Role
+	TeamsByGroup    map[string]string
+	TeamsByRole     map[string]string
+	AccessContact   string
+	SessionIdle     time.Duration
+	SessionMaxAge   time.Duration
 	ConfigFile      string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
@@ -96,6 +136,9 @@ func loadServeConfig(lookup func(string) (string, bool)) (serveConfig, []string)
 		}
 		vals[s.env] = v
 	}
+	if iss := vals["PORTAL_OIDC_ISSUER"]; isMultiTenantIssuer(iss) && vals["PORTAL_OIDC_ALLOWED_TENANTS"] == "" {
+		problems = append(problems, "PORTAL_OIDC_ALLOWED_TENANTS is not set, but PORTAL_OIDC_ISSUER is multi-tenant: list the tenant ids allowed to sign in. Example: PORTAL_OIDC_ALLOWED_TENANTS=72f988bf-86f1-41af-91ab-2d7cd011db47")
+	}
 	if len(problems) > 0 {
 		return serveConfig{}, problems
 	}
@@ -103,6 +146,11 @@ func loadServeConfig(lookup func(string) (string, bool)) (serveConfig, []string)
 	sessionKey, _ := base64.StdEncoding.DecodeString(vals["PORTAL_SESSION_KEY"])
 	level, _ := parseLogLevel(vals["PORTAL_LOG_LEVEL"])
 	shutdown, _ := time.ParseDuration(vals["PORTAL_SHUTDOWN_TIMEOUT"])
+	idle, _ := time.ParseDuration(vals["PORTAL_SESSION_IDLE_TIMEOUT"])
+	maxAge, _ := time.ParseDuration(vals["PORTAL_SESSION_MAX_AGE"])
+	roleValues, _ := parseRoleValues(vals["PORTAL_OIDC_ROLE_VALUES"])
+	teamsByGroup, _ := parseTeamMap(vals["PORTAL_TEAMS_BY_GROUP"])
+	teamsByRole, _ := parseTeamMap(vals["PORTAL_TEAMS_BY_ROLE"])
 	return serveConfig{
 		BaseURL:         base,
 		Listen:          vals["PORTAL_LISTEN"],
@@ -112,6 +160,15 @@ func loadServeConfig(lookup func(string) (string, bool)) (serveConfig, []string)
 		OIDCIssuer:      vals["PORTAL_OIDC_ISSUER"],
 		OIDCClientID:    vals["PORTAL_OIDC_CLIENT_ID"],
 		OIDCSecret:      vals["PORTAL_OIDC_CLIENT_SECRET"],
+		AllowedTenants:  splitList(vals["PORTAL_OIDC_ALLOWED_TENANTS"]),
+		RolesClaim:      vals["PORTAL_OIDC_ROLES_CLAIM"],
+		GroupsClaim:     vals["PORTAL_OIDC_GROUPS_CLAIM"],
+		RoleValues:      roleValues,
+		TeamsByGroup:    teamsByGroup,
+		TeamsByRole:     teamsByRole,
+		AccessContact:   vals["PORTAL_ACCESS_CONTACT"],
+		SessionIdle:     idle,
+		SessionMaxAge:   maxAge,
 		ConfigFile:      vals["PORTAL_CONFIG"],
 		LogLevel:        level,
 		ShutdownTimeout: shutdown,
@@ -239,4 +296,85 @@ func checkDuration(v string) string {
 		return "is not a positive duration such as 30s or 2m"
 	}
 	return ""
+}
+
+// isMultiTenantIssuer reports an Entra ID issuer that accepts several tenants.
+func isMultiTenantIssuer(iss string) bool {
+	return strings.Contains(iss, "/organizations/") || strings.Contains(iss, "/common/")
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var tenantID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func checkTenantList(v string) string {
+	for _, t := range splitList(v) {
+		if !tenantID.MatchString(t) {
+			return fmt.Sprintf("has %q, which is not a tenant id (a GUID, found on the tenant's Overview page in Entra ID)", t)
+		}
+	}
+	return ""
+}
+
+func checkClaimName(v string) string {
+	if strings.ContainsAny(v, " ,=") {
+		return "must be a single claim name"
+	}
+	return ""
+}
+
+// parseRoleValues reads Role=value pairs into a claim value -> role map.
+func parseRoleValues(v string) (map[string]auth.Role, string) {
+	out := map[string]auth.Role{}
+	for _, pair := range splitList(v) {
+		role, value, ok := strings.Cut(pair, "=")
+		role, value = strings.TrimSpace(role), strings.TrimSpace(value)
+		r := auth.Role(role)
+		if !ok || value == "" {
+			return nil, fmt.Sprintf("has %q, which is not Role=value", pair)
+		}
+		if r != auth.RoleAdmin && r != auth.RoleRegistrar && r != auth.RoleViewer {
+			return nil, fmt.Sprintf("names role %q; the roles are Admin, Registrar and Viewer", role)
+		}
+		if prev, dup := out[value]; dup && prev != r {
+			return nil, fmt.Sprintf("maps value %q to both %s and %s", value, prev, r)
+		}
+		out[value] = r
+	}
+	return out, ""
+}
+
+func checkRoleValues(v string) string {
+	_, problem := parseRoleValues(v)
+	return problem
+}
+
+// parseTeamMap reads Team=value pairs into a value -> team map.
+func parseTeamMap(v string) (map[string]string, string) {
+	out := map[string]string{}
+	for _, pair := range splitList(v) {
+		team, value, ok := strings.Cut(pair, "=")
+		team, value = strings.TrimSpace(team), strings.TrimSpace(value)
+		if !ok || team == "" || value == "" {
+			return nil, fmt.Sprintf("has %q, which is not Team=value", pair)
+		}
+		if prev, dup := out[value]; dup && prev != team {
+			return nil, fmt.Sprintf("maps %q to both %q and %q", value, prev, team)
+		}
+		out[value] = team
+	}
+	return out, ""
+}
+
+func checkTeamMap(v string) string {
+	_, problem := parseTeamMap(v)
+	return problem
 }

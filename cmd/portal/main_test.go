@@ -211,7 +211,9 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- serveUntilDone(ctx, newHTTPServer(h, testLogger(&logs)), ln, 10*time.Second, testLogger(&logs)) }()
+	go func() {
+		done <- serveUntilDone(ctx, newHTTPServer(h, testLogger(&logs)), ln, 10*time.Second, testLogger(&logs))
+	}()
 	got := make(chan string, 1)
 	go func() {
 		resp, err := http.Get("http://" + ln.Addr().String() + "/")

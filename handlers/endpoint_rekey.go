@@ -1,0 +1,112 @@
+//go:build pages
+
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/endpoint"
+	"github.com/contoso/sbportal/store"
+	"github.com/contoso/sbportal/web"
+)
+
+// endpointRekey replaces an endpoint's key: the new key is proved by a test first, then
+// written to Dataverse and kept (encrypted) for later tests. It is the fix for keys lost at
+// solution import and the step in key rotation.
+func (p *pages) endpointRekey(w http.ResponseWriter, r *http.Request) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	c, err := p.loadEndpoint(r, id, auth.ActionRekey)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	v, err := p.endpointView(ctx, id, c, false)
+	if err != nil {
+		return err
+	}
+	form := web.RekeyForm{View: v, Kind: kindOf(c.Endpoint)}
+	title := "Re-key " + c.Endpoint.Name
+	if r.Method != http.MethodPost {
+		p.render(w, r, http.StatusOK, web.RekeyPage(p.page(w, r, title, web.NavEndpoints), form))
+		return nil
+	}
+	e, emulator, errs := pastedSecret(c.Endpoint, r.PostFormValue("connectionstring"), r.PostFormValue("webhookkey"), r.PostFormValue("pairs"))
+	if errs == nil {
+		errs = problemsToErrors(e.Validate())
+		if errs != nil {
+			// The pasted text is one field; put every problem beside it.
+			all := web.FieldErrors{}
+			for _, msgs := range errs {
+				all[secretField(e)] = append(all[secretField(e)], msgs...)
+			}
+			errs = all
+		}
+	}
+	if errs != nil {
+		form.Errors = errs
+		p.render(w, r, http.StatusUnprocessableEntity, web.RekeyPage(p.page(w, r, title, web.NavEndpoints), form))
+		return nil
+	}
+	rec := p.probe(ctx, e, modeSend, emulator)
+	if err := p.recordRun(ctx, id, c.Env.ID, e.ID, "", 0, rec); err != nil {
+		return err
+	}
+	if !rec.Passed {
+		form.Result = rec.view("")
+		form.Message = "The new key did not pass the test, so the endpoint was not changed."
+		p.render(w, r, http.StatusUnprocessableEntity, web.RekeyPage(p.page(w, r, title, web.NavEndpoints), form))
+		return nil
+	}
+	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.rekey", Environment: c.Env.ID,
+		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(c.Endpoint), After: auditSnapshot(e), RequestID: RequestID(ctx)}
+	if err := c.Env.Client.UpdateEndpoint(ctx, e); err != nil {
+		audit.Outcome, audit.Detail = store.AuditFailed, dataverseMessage(err)
+		_, _ = p.Store.AppendAudit(ctx, audit)
+		return dataverseError("Dataverse did not take the new key", err)
+	}
+	if err := p.keepSecret(r, c.Env.ID, e); err != nil {
+		return err
+	}
+	audit.Outcome = store.AuditSucceeded
+	if _, err := p.Store.AppendAudit(ctx, audit); err != nil {
+		return err
+	}
+	p.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "The new key passed the test and “" + e.Name + "” now uses it."})
+	http.Redirect(w, r, web.EndpointURL(c.Env.ID, e.ID), http.StatusSeeOther)
+	return nil
+}
+
+// secretField is the form field a pasted credential came from.
+func secretField(e endpoint.ServiceEndpoint) string {
+	if e.Contract == endpoint.ContractWebhook {
+		if e.AuthType == endpoint.AuthTypeWebhookKey {
+			return "webhookkey"
+		}
+		return "pairs"
+	}
+	return "connectionstring"
+}
+
+// keepSecret stores the endpoint's current secret (encrypted) and drops the other kinds, so
+// later tests use exactly what Dataverse has.
+func (p *pages) keepSecret(r *http.Request, env string, e endpoint.ServiceEndpoint) error {
+	ctx := r.Context()
+	put := map[string]endpoint.Secret{store.PurposeSASKey: e.SASKey, store.PurposeSASToken: e.SASToken, store.PurposeAuthValue: e.AuthValue}
+	for purpose, s := range put {
+		ref := store.SecretRef{Environment: env, EndpointID: e.ID, Purpose: purpose}
+		var err error
+		if s.IsSet() {
+			err = p.Store.PutSecret(ctx, ref, store.Secret(s.Reveal()))
+		} else {
+			err = p.Store.DeleteSecret(ctx, ref)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,235 @@
+//go:build pages
+
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/dataverse"
+	"github.com/contoso/sbportal/endpoint"
+	"github.com/contoso/sbportal/store"
+	"github.com/contoso/sbportal/web"
+)
+
+// loadEndpoint reads the endpoint named in the URL from Dataverse, joins what the portal knows,
+// and checks that id may perform action on it.
+func (p *pages) loadEndpoint(r *http.Request, id auth.Identity, action auth.Action) (catalogEntry, error) {
+	ctx := r.Context()
+	env, ok := p.Environments.Get(chi.URLParam(r, "env"))
+	if !ok {
+		return catalogEntry{}, &Error{Status: http.StatusNotFound, Title: "No such environment",
+			Message: "The portal serves no Dataverse environment by that name. Start from the endpoints list."}
+	}
+	epID := chi.URLParam(r, "id")
+	owner, err := p.Store.GetOwnership(ctx, env.ID, epID)
+	via := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return catalogEntry{}, err
+	}
+	ep, err := env.Client.Endpoint(ctx, epID)
+	if errors.Is(err, dataverse.NotFound) {
+		msg := "Dataverse has no endpoint with this id in " + env.DisplayName + "."
+		if via {
+			msg = "The portal registered this endpoint for team " + owner.Team + ", but it no longer exists in " + env.DisplayName + ": it was deleted outside the portal."
+		}
+		return catalogEntry{}, &Error{Status: http.StatusNotFound, Title: "Endpoint not found", Message: msg}
+	}
+	if err != nil {
+		return catalogEntry{}, dataverseError("Dataverse did not return the endpoint", err)
+	}
+	c := catalogEntry{Env: env, Endpoint: ep, Owner: owner, ViaPortal: via}
+	if err := p.Policy.Check(id, action, c.resource()); err != nil {
+		return catalogEntry{}, denied(err)
+	}
+	return c, nil
+}
+
+// endpointView builds the endpoint page's view: fields, history, audit, steps, actions.
+func (p *pages) endpointView(ctx context.Context, id auth.Identity, c catalogEntry, withDetails bool) (web.EndpointView, error) {
+	ep := c.Endpoint
+	v := web.EndpointView{Environment: c.Env.ID, EnvironmentName: c.Env.DisplayName, ID: ep.ID, Name: ep.Name,
+		OwnerTeam: c.Owner.Team, ViaPortal: c.ViaPortal, Fields: endpointFacts(c),
+		CanTest:   p.Policy.Can(id, auth.ActionTest, c.resource()),
+		CanEdit:   p.Policy.Can(id, auth.ActionEdit, c.resource()),
+		CanRekey:  p.Policy.Can(id, auth.ActionRekey, c.resource()),
+		CanDelete: p.Policy.Can(id, auth.ActionDelete, c.resource())}
+	purposes, err := p.Store.SecretPurposes(ctx, c.Env.ID, ep.ID)
+	if err != nil {
+		return v, err
+	}
+	v.KeyStored = len(purposes) > 0 && slices.ContainsFunc(purposes, func(s string) bool {
+		return s == store.PurposeSASKey || s == store.PurposeSASToken || s == store.PurposeAuthValue
+	})
+	if !withDetails {
+		return v, nil
+	}
+	runs, err := p.Store.ValidationHistory(ctx, c.Env.ID, ep.ID, 20)
+	if err != nil {
+		return v, err
+	}
+	for _, run := range runs {
+		v.History = append(v.History, web.ValidationRow{When: run.StartedAt, By: run.RunByName, Passed: run.Result == store.ValidationPassed, Summary: run.Summary})
+	}
+	page, err := p.Store.ListAudit(ctx, store.AuditFilter{Environment: c.Env.ID, EndpointID: ep.ID, Limit: 20})
+	if err != nil {
+		return v, err
+	}
+	v.Audit = auditRows(page.Entries)
+	steps, err := c.Env.Client.EndpointSteps(ctx, ep.ID)
+	if err != nil {
+		v.StepsError = "The steps could not be read: " + dataverseMessage(err)
+	}
+	for _, s := range steps {
+		v.Steps = append(v.Steps, web.StepRow{Name: s.Name, Stage: stageLabel(s.Stage), Mode: modeLabel(s.Mode)})
+	}
+	return v, nil
+}
+
+// endpointShow renders the endpoint page.
+func (p *pages) endpointShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	c, err := p.loadEndpoint(r, id, auth.ActionView)
+	if err != nil {
+		return err
+	}
+	v, err := p.endpointView(r.Context(), id, c, true)
+	if err != nil {
+		return err
+	}
+	p.render(w, r, http.StatusOK, web.EndpointPage(p.page(w, r, c.Endpoint.Name, web.NavEndpoints), v, web.EndpointList{Now: p.now()}))
+	return nil
+}
+
+// endpointFacts lists an endpoint's fields with the secrets shown only as set or not.
+func endpointFacts(c catalogEntry) []web.Fact {
+	ep := c.Endpoint
+	team := c.Owner.Team
+	if !c.ViaPortal {
+		team = "not registered through the portal"
+	}
+	f := []web.Fact{
+		{Label: "Environment", Value: c.Env.DisplayName},
+		{Label: "Owning team", Value: team},
+		{Label: "Designation type", Value: ep.Contract.Label()},
+	}
+	if ep.Description != "" {
+		f = append(f, web.Fact{Label: "Description", Value: ep.Description})
+	}
+	if ep.Contract == endpoint.ContractWebhook {
+		f = append(f, web.Fact{Label: "URL", Value: ep.URL}, web.Fact{Label: "Authentication", Value: ep.AuthType.Label() + setLabel(ep.IsAuthValueSet, "value")})
+	} else {
+		f = append(f,
+			web.Fact{Label: "Namespace address", Value: ep.NamespaceAddress},
+			web.Fact{Label: "Namespace name", Value: ep.SolutionNamespace},
+			web.Fact{Label: "Path", Value: ep.Path},
+			web.Fact{Label: "Authentication", Value: authFact(ep)})
+		if ep.AuthType == endpoint.AuthTypeSASKey {
+			f = append(f, web.Fact{Label: "SAS key", Value: setLabel(ep.IsSASKeySet, "key")[2:]})
+		}
+	}
+	f = append(f,
+		web.Fact{Label: "Message format", Value: ep.MessageFormat.Label()},
+		web.Fact{Label: "User information sent", Value: ep.UserClaim.Label()},
+		web.Fact{Label: "Endpoint id", Value: ep.ID})
+	if !ep.CreatedOn.IsZero() {
+		f = append(f, web.Fact{Label: "Created", Value: web.DateTime(ep.CreatedOn)})
+	}
+	if !ep.ModifiedOn.IsZero() {
+		f = append(f, web.Fact{Label: "Modified", Value: web.DateTime(ep.ModifiedOn)})
+	}
+	if c.ViaPortal {
+		f = append(f, web.Fact{Label: "Registered by", Value: c.Owner.RegisteredByName + " on " + web.DateTime(c.Owner.RegisteredAt)})
+	}
+	return f
+}
+
+func setLabel(set bool, what string) string {
+	if set {
+		return ", " + what + " is set"
+	}
+	return ", " + what + " is NOT set"
+}
+
+func stageLabel(s int) string {
+	switch s {
+	case 10:
+		return "Pre-validation"
+	case 20:
+		return "Pre-operation"
+	case 40:
+		return "Post-operation"
+	}
+	return strconv.Itoa(s)
+}
+
+func modeLabel(m int) string {
+	if m == 0 {
+		return "Synchronous"
+	}
+	return "Asynchronous"
+}
+
+// auditRows turns audit entries into table rows, listing what changed.
+func auditRows(entries []store.AuditEntry) []web.AuditRow {
+	var rows []web.AuditRow
+	for _, e := range entries {
+		row := web.AuditRow{When: e.At, Who: e.ActorName, Action: e.Action, Environment: e.Environment,
+			Endpoint: e.EndpointName, Outcome: string(e.Outcome), Detail: e.Detail}
+		if e.EndpointID != "" && e.Action != "endpoint.delete" {
+			row.EndpointURL = web.EndpointURL(e.Environment, e.EndpointID)
+		}
+		row.Changes = changes(e.Before, e.After)
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// changes lists the fields that differ between before and after ("old → new").
+func changes(before, after json.RawMessage) []web.Fact {
+	var b, a map[string]any
+	_ = json.Unmarshal(before, &b)
+	_ = json.Unmarshal(after, &a)
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var names []string
+	for k := range keys {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var out []web.Fact
+	for _, k := range names {
+		ov, nv := fmt.Sprint(b[k]), fmt.Sprint(a[k])
+		if b[k] == nil {
+			ov = ""
+		}
+		if a[k] == nil {
+			nv = ""
+		}
+		switch {
+		case ov == nv:
+			continue
+		case len(b) == 0:
+			out = append(out, web.Fact{Label: k, Value: nv})
+		default:
+			out = append(out, web.Fact{Label: k, Value: ov + " → " + nv})
+		}
+	}
+	return out
+}

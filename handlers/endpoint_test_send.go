@@ -1,0 +1,98 @@
+//go:build pages
+
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/endpoint"
+	"github.com/contoso/sbportal/store"
+	"github.com/contoso/sbportal/web"
+)
+
+// endpointTestForm asks for a key to test an endpoint whose key the portal does not keep.
+func (p *pages) endpointTestForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	c, err := p.loadEndpoint(r, id, auth.ActionTest)
+	if err != nil {
+		return err
+	}
+	v, err := p.endpointView(r.Context(), id, c, false)
+	if err != nil {
+		return err
+	}
+	p.render(w, r, http.StatusOK, web.TestWithKeyPage(p.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints), web.TestForm{View: v, Kind: kindOf(c.Endpoint)}))
+	return nil
+}
+
+// endpointTestSend runs a test-send: with the stored secret, or with one pasted for this test
+// only (never stored). From a list row (htmx) it answers with the row's result cell.
+func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	c, err := p.loadEndpoint(r, id, auth.ActionTest)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	e, emulator, stored, err := p.withStoredSecret(ctx, c)
+	if err != nil {
+		return err
+	}
+	pasted := r.PostFormValue("connectionstring") != "" || r.PostFormValue("webhookkey") != "" || r.PostFormValue("pairs") != ""
+	if pasted || !stored {
+		var errs web.FieldErrors
+		e, emulator, errs = pastedSecret(c.Endpoint, r.PostFormValue("connectionstring"), r.PostFormValue("webhookkey"), r.PostFormValue("pairs"))
+		if errs != nil {
+			v, verr := p.endpointView(ctx, id, c, false)
+			if verr != nil {
+				return verr
+			}
+			p.render(w, r, http.StatusUnprocessableEntity, web.TestWithKeyPage(p.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints),
+				web.TestForm{View: v, Kind: kindOf(c.Endpoint), Errors: errs}))
+			return nil
+		}
+	}
+	rec := p.probe(ctx, e, modeSend, emulator)
+	if err := p.recordRun(ctx, id, c.Env.ID, e.ID, "", 0, rec); err != nil {
+		return err
+	}
+	view := rec.view("")
+	if isHTMX(r) {
+		if r.URL.Query().Get("row") != "" {
+			row := p.row(id, catalogEntry{Env: c.Env, Endpoint: c.Endpoint, Owner: c.Owner, ViaPortal: c.ViaPortal,
+				HasLastRun: true, LastRun: store.ValidationRun{Result: resultOf(rec), Summary: rec.Title, StartedAt: rec.At}})
+			p.render(w, r, http.StatusOK, web.RowResult(web.EndpointList{Now: p.now()}, row, view))
+			return nil
+		}
+		p.render(w, r, http.StatusOK, web.ProbeResult(view))
+		return nil
+	}
+	v, err := p.endpointView(ctx, id, c, true)
+	if err != nil {
+		return err
+	}
+	v.Result = view
+	p.render(w, r, http.StatusOK, web.EndpointPage(p.page(w, r, c.Endpoint.Name, web.NavEndpoints), v, web.EndpointList{Now: p.now()}))
+	return nil
+}
+
+func resultOf(rec runRecord) store.ValidationResult {
+	if rec.Passed {
+		return store.ValidationPassed
+	}
+	return store.ValidationFailed
+}
+
+func kindOf(e endpoint.ServiceEndpoint) string {
+	if e.Contract == endpoint.ContractWebhook {
+		return kindWebhook
+	}
+	return kindServiceBus
+}

@@ -1,0 +1,89 @@
+//go:build pages
+
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/endpoint"
+	"github.com/contoso/sbportal/servicebus"
+	"github.com/contoso/sbportal/store"
+	"github.com/contoso/sbportal/web"
+)
+
+// Validation modes offered to people.
+const (
+	modeSend  = "send"
+	modeCheck = "check"
+)
+
+func modeOptions(current string) []web.Option {
+	return []web.Option{
+		{Value: modeSend, Label: "Send a test message", Hint: "A small message marked as a portal validation, with a 5-minute time to live.", Selected: current != modeCheck},
+		{Value: modeCheck, Label: "Check without delivering", Hint: "Schedules a message far in the future and cancels it: proves Send, delivers nothing (queues and topics).", Selected: current == modeCheck},
+	}
+}
+
+// probe runs a test-send for e and returns the outcome as the pages keep it.
+func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode string, emulator bool) runRecord {
+	m := servicebus.ModeSend
+	if mode == modeCheck {
+		m = servicebus.ModeCheck
+	}
+	res := p.Prober.Probe(ctx, servicebus.Request{Endpoint: e, Mode: m, Emulator: emulator})
+	rec := runRecord{Passed: res.Passed, MessageID: res.MessageID, Duration: res.Duration, At: p.now().UTC(),
+		Fingerprint: p.fingerprint(e)}
+	if res.Passed {
+		rec.Title = "Validation passed"
+		if mode == modeCheck {
+			rec.Title = "Checked without delivering"
+		}
+		rec.Detail = res.Proved
+	} else {
+		rec.Title = res.Summary
+		rec.Detail = string(res.Cause)
+		rec.Fix = res.Fix
+	}
+	for _, w := range res.Warnings {
+		rec.Warnings = append(rec.Warnings, w.Message)
+	}
+	return rec
+}
+
+// recordRun stores a validation run for the history and the list's "last validation".
+func (p *pages) recordRun(ctx context.Context, id auth.Identity, env, endpointID, draftID string, draftVersion int64, rec runRecord) error {
+	result := store.ValidationFailed
+	if rec.Passed {
+		result = store.ValidationPassed
+	}
+	summary := rec.Title
+	if rec.Detail != "" {
+		summary += ": " + rec.Detail
+	}
+	_, err := p.Store.RecordValidationRun(ctx, store.ValidationRun{
+		Environment: env, EndpointID: endpointID, DraftID: draftID, DraftVersion: draftVersion,
+		RunBy: id.Key, RunByName: id.Name, StartedAt: rec.At, Duration: rec.Duration,
+		Result: result, Summary: summary, Warnings: rec.Warnings,
+	})
+	if err != nil {
+		return fmt.Errorf("record validation run: %w", err)
+	}
+	return nil
+}
+
+// view turns a run into what the pages show; stale when the values changed since.
+func (rec *runRecord) view(currentFingerprint string) web.ProbeView {
+	if rec == nil {
+		return web.ProbeView{}
+	}
+	v := web.ProbeView{Ran: true, Passed: rec.Passed, Title: rec.Title, Detail: rec.Detail, Fix: rec.Fix,
+		MessageID: rec.MessageID, Warnings: rec.Warnings, When: rec.At,
+		Stale: currentFingerprint != "" && rec.Fingerprint != currentFingerprint}
+	if rec.Duration > 0 {
+		v.Duration = rec.Duration.Round(time.Millisecond).String()
+	}
+	return v
+}

@@ -1,0 +1,110 @@
+//go:build pages
+
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/dataverse"
+	"github.com/contoso/sbportal/store"
+	"github.com/contoso/sbportal/web"
+)
+
+// draftReview shows step 5 and saves the endpoint.
+func (p *pages) draftReview(w http.ResponseWriter, r *http.Request) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	d, err := p.loadDraft(r, id)
+	if err != nil {
+		return err
+	}
+	if d.Status == store.DraftSaved {
+		http.Redirect(w, r, web.EndpointURL(d.Environment, d.EndpointID), http.StatusSeeOther)
+		return nil
+	}
+	e := d.serviceEndpoint()
+	fp := p.fingerprint(e)
+	canSave, why := true, ""
+	switch {
+	case e.Validate() != nil:
+		canSave, why = false, "Some details are missing or wrong: go back to the details step."
+	case d.data.LastRun == nil:
+		canSave, why = false, "Validate the configuration first: only a configuration proved by a test can be saved."
+	case !d.data.LastRun.Passed:
+		canSave, why = false, "The last validation failed. Fix the cause and validate again."
+	case d.data.LastRun.Fingerprint != fp:
+		canSave, why = false, "The values changed after the last validation. Validate again before saving."
+	}
+	if r.Method == http.MethodPost {
+		switch r.PostFormValue("nav") {
+		case "back":
+			return p.advance(w, r, &d, web.StepValidate)
+		case "save":
+			if !canSave {
+				return &Error{Status: http.StatusConflict, Title: "Not saved", Message: why}
+			}
+			return p.saveEndpoint(w, r, id, d)
+		}
+	}
+	env, _ := p.Environments.Get(d.Environment)
+	envName := d.Environment
+	if env != nil {
+		envName = env.DisplayName
+	}
+	form := web.ReviewForm{Summary: summaryFacts(d, e), Result: d.data.LastRun.view(fp), CanSave: canSave,
+		WhyNotSave: why, Environment: envName, Team: d.data.Team}
+	p.render(w, r, http.StatusOK, web.WizardReview(p.page(w, r, "New endpoint: review", web.NavNew), d.wizard(web.StepReview, nil), form))
+	return nil
+}
+
+// saveEndpoint creates the endpoint in Dataverse exactly once, however many times Save is
+// pressed and on however many replicas: the draft is claimed first, the endpoint id was chosen
+// when the draft was made, and a "duplicate" answer means an earlier attempt already created it.
+func (p *pages) saveEndpoint(w http.ResponseWriter, r *http.Request, id auth.Identity, d wizardDraft) error {
+	ctx := r.Context()
+	env, ok := p.Environments.Get(d.Environment)
+	if !ok {
+		return &Error{Status: http.StatusConflict, Title: "Environment no longer configured",
+			Message: "The draft's Dataverse environment is not in the portal's configuration any more. Start a new registration."}
+	}
+	if err := p.Policy.Check(id, auth.ActionRegister, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: d.data.Team}); err != nil {
+		return denied(err)
+	}
+	claim, err := p.Store.ClaimDraftForSave(ctx, d.ID, id.Key, d.Version)
+	switch {
+	case errors.Is(err, store.ErrDraftSaved):
+		http.Redirect(w, r, web.EndpointURL(d.Environment, d.EndpointID), http.StatusSeeOther)
+		return nil
+	case errors.Is(err, store.ErrDraftSaving):
+		return &Error{Status: http.StatusConflict, Title: "Already being saved",
+			Message: "Another request is saving this endpoint right now. Open the endpoints list in a moment to find it."}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Status: http.StatusConflict, Title: "The draft changed",
+			Message: "It was changed in another window after you opened this page. Review it again."}
+	case err != nil:
+		return err
+	}
+	e := wizardDraft{Draft: claim.Draft, data: d.data}.serviceEndpoint()
+	e.ID = claim.Draft.EndpointID
+	created, err := env.Client.CreateEndpoint(ctx, e, dataverse.CreateOptions{SolutionUniqueName: env.SolutionUniqueName})
+	if err != nil {
+		_ = p.Store.ReleaseDraftClaim(ctx, claim)
+		_, _ = p.Store.AppendAudit(ctx, store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.create",
+			Environment: env.ID, EndpointID: e.ID, EndpointName: e.Name, After: auditSnapshot(e),
+			Outcome: store.AuditFailed, Detail: dataverseMessage(err), RequestID: RequestID(ctx)})
+		return dataverseError("Dataverse did not create the endpoint", err)
+	}
+	_, err = p.Store.FinishDraftSave(ctx, claim, store.DraftSave{Team: d.data.Team, RegisteredByName: id.Name,
+		Audit: store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.create", EndpointName: created.Name,
+			After: auditSnapshot(e), Outcome: store.AuditSucceeded, RequestID: RequestID(ctx)}})
+	if err != nil {
+		return err
+	}
+	p.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Endpoint “" + created.Name + "” was validated and saved in " + env.DisplayName + "."})
+	http.Redirect(w, r, web.EndpointURL(env.ID, e.ID), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,102 @@
+//go:build pages
+
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/contoso/sbportal/endpoint"
+	"github.com/contoso/sbportal/web"
+)
+
+// draftValidate shows step 4 and runs the test-send. With htmx the result replaces the result
+// region in place; without JavaScript the page reloads with it.
+func (p *pages) draftValidate(w http.ResponseWriter, r *http.Request) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	d, err := p.loadDraft(r, id)
+	if err != nil {
+		return err
+	}
+	e := d.serviceEndpoint()
+	if r.Method == http.MethodPost {
+		switch r.PostFormValue("nav") {
+		case "back":
+			return p.advance(w, r, &d, web.StepDetails)
+		case "next":
+			return p.advance(w, r, &d, web.StepReview)
+		case "run":
+			if problems := e.Validate(); problems != nil {
+				return p.advance(w, r, &d, web.StepDetails)
+			}
+			mode := r.PostFormValue("mode")
+			rec := p.probe(r.Context(), e, mode, d.data.Emulator)
+			d.data.Mode = mode
+			d.data.LastRun = &rec
+			if err := p.recordRun(r.Context(), id, d.Environment, "", d.ID, d.Version, rec); err != nil {
+				return err
+			}
+			if err := p.saveDraft(r, &d); err != nil {
+				return err
+			}
+			if isHTMX(r) {
+				p.render(w, r, http.StatusOK, web.ProbeResult(rec.view("")))
+				return nil
+			}
+			http.Redirect(w, r, web.StepURL(d.ID, web.StepValidate), http.StatusSeeOther)
+			return nil
+		}
+	}
+	form := web.ValidateForm{Modes: modeOptions(d.data.Mode), Result: d.data.LastRun.view(p.fingerprint(e)),
+		Summary: summaryFacts(d, e), CanProbe: true}
+	if e.Contract.IsRelay() && e.Contract != endpoint.ContractRest {
+		form.Modes = form.Modes[:1]
+	}
+	p.render(w, r, http.StatusOK, web.WizardValidate(p.page(w, r, "New endpoint: validate", web.NavNew), d.wizard(web.StepValidate, nil), form))
+	return nil
+}
+
+// isHTMX reports whether the request came from htmx (it wants a fragment).
+func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// summaryFacts describes a registration with its secrets masked.
+func summaryFacts(d wizardDraft, e endpoint.ServiceEndpoint) []web.Fact {
+	facts := []web.Fact{
+		{Label: "Environment", Value: d.Environment},
+		{Label: "Owning team", Value: d.data.Team},
+		{Label: "Name", Value: e.Name},
+	}
+	if e.Description != "" {
+		facts = append(facts, web.Fact{Label: "Description", Value: e.Description})
+	}
+	facts = append(facts, web.Fact{Label: "Designation type", Value: e.Contract.Label()})
+	if e.Contract == endpoint.ContractWebhook {
+		facts = append(facts, web.Fact{Label: "URL", Value: e.URL},
+			web.Fact{Label: "Authentication", Value: endpoint.DescribeWebhookAuth(e)})
+	} else {
+		facts = append(facts,
+			web.Fact{Label: "Namespace address", Value: e.NamespaceAddress},
+			web.Fact{Label: "Path", Value: e.Path},
+			web.Fact{Label: "Authentication", Value: authFact(e)})
+	}
+	facts = append(facts,
+		web.Fact{Label: "Message format", Value: e.MessageFormat.Label()},
+		web.Fact{Label: "User information sent", Value: e.UserClaim.Label()})
+	return facts
+}
+
+func authFact(e endpoint.ServiceEndpoint) string {
+	switch e.AuthType {
+	case endpoint.AuthTypeSASKey:
+		s := "SAS key of policy " + e.SASKeyName
+		if e.SASKey.IsSet() || e.IsSASKeySet {
+			s += " (key is set)"
+		}
+		return s
+	case endpoint.AuthTypeSASToken:
+		return "SAS token (token is set)"
+	}
+	return e.AuthType.Label()
+}

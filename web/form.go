@@ -1,0 +1,53 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/a-h/templ"
+)
+
+// inputAttrs links a control to its hint and error texts and marks it invalid when it has a
+// problem, so screen readers announce both.
+func inputAttrs(name string, hasHint bool, errs FieldErrors) templ.Attributes {
+	var ids []string
+	if hasHint {
+		ids = append(ids, name+"-hint")
+	}
+	a := templ.Attributes{}
+	if errs.Has(name) {
+		ids = append(ids, name+"-error")
+		a["aria-invalid"] = "true"
+	}
+	if len(ids) > 0 {
+		a["aria-describedby"] = strings.Join(ids, " ")
+	}
+	return a
+}
+
+func stepState(w Wizard, s WizardStep) string {
+	switch {
+	case s == w.Current:
+		return "current"
+	case s < w.Current || s <= w.Reached:
+		return "done"
+	}
+	return "todo"
+}
+
+func stepAttrs(w Wizard, s WizardStep) templ.Attributes {
+	if s == w.Current {
+		return templ.Attributes{"aria-current": "step"}
+	}
+	return nil
+}
+
+func stepLinkable(w Wizard, s WizardStep) bool {
+	return w.DraftID != "" && s != w.Current && s <= w.Reached
+}
+
+func confirmErrors(f DeleteForm) FieldErrors {
+	if f.ConfirmError == "" {
+		return nil
+	}
+	return FieldErrors{"confirm": {f.ConfirmError}}
+}

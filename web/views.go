@@ -1,0 +1,302 @@
+package web
+
+import "time"
+
+// Option is one choice in a select or radio group.
+type Option struct {
+	Value    string
+	Label    string
+	Hint     string
+	Selected bool
+	Disabled bool
+}
+
+// FieldErrors maps a form field's name to what is wrong with it.
+type FieldErrors map[string][]string
+
+// Has reports whether the field has a problem.
+func (f FieldErrors) Has(field string) bool { return len(f[field]) > 0 }
+
+// WizardStep numbers the registration wizard's steps.
+type WizardStep int
+
+// The wizard's steps, in order.
+const (
+	StepWhere WizardStep = iota + 1
+	StepConnection
+	StepDetails
+	StepValidate
+	StepReview
+)
+
+// WizardSteps names the steps for the step indicator.
+var WizardSteps = []struct {
+	Step  WizardStep
+	Label string
+}{
+	{StepWhere, "Where and what"},
+	{StepConnection, "Connection"},
+	{StepDetails, "Details"},
+	{StepValidate, "Validate"},
+	{StepReview, "Review and save"},
+}
+
+// Wizard is what every wizard step shows around its form.
+type Wizard struct {
+	DraftID   string // empty on the first step before a draft exists
+	Version   int64  // the draft version the form was rendered from
+	Current   WizardStep
+	Reached   WizardStep // the furthest step the person may jump back to
+	Errors    FieldErrors
+	FormError string // a problem that belongs to no single field
+}
+
+// StepURL is the address of a wizard step of a draft.
+func StepURL(draftID string, s WizardStep) string {
+	if draftID == "" || s == StepWhere && draftID == "" {
+		return "/endpoints/new"
+	}
+	switch s {
+	case StepWhere:
+		return "/drafts/" + draftID + "/where"
+	case StepConnection:
+		return "/drafts/" + draftID + "/connection"
+	case StepDetails:
+		return "/drafts/" + draftID + "/details"
+	case StepValidate:
+		return "/drafts/" + draftID + "/validate"
+	}
+	return "/drafts/" + draftID + "/review"
+}
+
+// WhereForm is step 1: environment, owning team, and kind of endpoint.
+type WhereForm struct {
+	Environments []Option
+	Teams        []Option
+	Kind         string // "servicebus" or "webhook"
+}
+
+// ConnectionForm is step 2.
+type ConnectionForm struct {
+	Kind string // "servicebus" or "webhook"
+	// Service Bus: the connection string is never echoed back; HasConnectionString says one
+	// is kept in the draft (encrypted) and ConnectionSummary describes it without the key.
+	HasConnectionString bool
+	ConnectionSummary   []Fact
+	Notes               []Note // explanations of what was parsed (e.g. namespace-wide policy)
+	// Webhook
+	URL           string
+	WebhookAuth   string // "key", "header", "query"
+	HasAuthSecret bool
+	Pairs         []Pair // header or query names (values are secrets and not echoed)
+}
+
+// Pair is a webhook header or query-string setting. Value is only echoed when the form is
+// re-shown after an error in the same request.
+type Pair struct{ Name, Value string }
+
+// Fact is a label and a value in a definition list.
+type Fact struct{ Label, Value string }
+
+// Note is an explanation shown beside a form; Kind is "info" or "warning".
+type Note struct{ Kind, Text string }
+
+// DetailsForm is step 3: the registration's fields, pre-filled from the connection.
+type DetailsForm struct {
+	Kind              string
+	Name              string
+	Description       string
+	Contracts         []Option
+	MessageFormats    []Option
+	UserClaims        []Option
+	AuthTypes         []Option
+	Path              string
+	NamespaceAddress  string
+	SolutionNamespace string
+	SASKeyName        string
+	URL               string
+	Notes             []Note
+}
+
+// ProbeView is a test-send's result as people read it.
+type ProbeView struct {
+	Ran       bool
+	Passed    bool
+	Title     string // "Test message sent" or the cause, in words
+	Detail    string // what was proved, or what went wrong
+	Fix       string
+	MessageID string
+	Duration  string
+	Warnings  []string
+	When      time.Time
+	Stale     bool // the values changed after this run: validate again
+}
+
+// ValidateForm is step 4.
+type ValidateForm struct {
+	Modes    []Option // "send", "check"
+	Result   ProbeView
+	Summary  []Fact
+	CanProbe bool
+	Message  string // why probing is not possible (e.g. webhook relay not supported)
+}
+
+// ReviewForm is step 5.
+type ReviewForm struct {
+	Summary     []Fact
+	Result      ProbeView
+	CanSave     bool
+	WhyNotSave  string
+	Environment string
+	Team        string
+}
+
+// EndpointRow is one line of the endpoints list.
+type EndpointRow struct {
+	Environment     string
+	EnvironmentName string
+	ID              string
+	Name            string
+	Contract        string
+	Target          string // namespace and path, or the webhook URL
+	MessageFormat   string
+	OwnerTeam       string // "" when not registered through the portal
+	ViaPortal       bool
+	LastResult      string // "passed", "failed" or ""
+	LastSummary     string
+	LastWhen        time.Time
+	CreatedBy       string
+	CreatedOn       time.Time
+	CanTest         bool
+	NeedsKeyToTest  bool
+}
+
+// EnvironmentProblem says that one environment could not be listed.
+type EnvironmentProblem struct{ Name, Reason string }
+
+// ListQuery is the endpoints list's search, filters, sorting and page.
+type ListQuery struct {
+	Search      string
+	Environment string
+	Contract    string
+	Team        string
+	Status      string
+	Sort        string
+	Page        int
+}
+
+// EndpointList is the endpoints list page.
+type EndpointList struct {
+	Query        ListQuery
+	Rows         []EndpointRow
+	Total        int
+	Page         int
+	Pages        int
+	PageSize     int
+	Environments []Option
+	Contracts    []Option
+	Teams        []Option
+	Statuses     []Option
+	Sorts        []Option
+	Unavailable  []EnvironmentProblem
+	CanRegister  bool
+	Now          time.Time
+	PrevURL      string
+	NextURL      string
+}
+
+// EndpointView is the endpoint page.
+type EndpointView struct {
+	Environment     string
+	EnvironmentName string
+	ID              string
+	Name            string
+	Fields          []Fact
+	OwnerTeam       string
+	ViaPortal       bool
+	KeyStored       bool
+	History         []ValidationRow
+	Audit           []AuditRow
+	Steps           []StepRow
+	StepsError      string
+	CanTest         bool
+	CanEdit         bool
+	CanRekey        bool
+	CanDelete       bool
+	Result          ProbeView
+}
+
+// ValidationRow is one validation run in a history table.
+type ValidationRow struct {
+	When     time.Time
+	By       string
+	Passed   bool
+	Summary  string
+	Duration string
+}
+
+// AuditRow is one audit entry as a table row.
+type AuditRow struct {
+	When        time.Time
+	Who         string
+	Action      string
+	Environment string
+	Endpoint    string
+	EndpointURL string
+	Outcome     string
+	Detail      string
+	Changes     []Fact
+}
+
+// StepRow is a processing step registered against an endpoint.
+type StepRow struct {
+	Name, Message, Entity, Stage, Mode, State string
+}
+
+// AuditLog is the admins' audit page.
+type AuditLog struct {
+	Rows         []AuditRow
+	Actor        string
+	Action       string
+	Environment  string
+	Actions      []Option
+	Environments []Option
+	NextURL      string
+	PrevURL      string
+}
+
+// EditForm edits the non-secret fields of a saved endpoint.
+type EditForm struct {
+	View    EndpointView
+	Details DetailsForm
+	Errors  FieldErrors
+	Message string
+	// NeedsValidation says the change affects delivery and is validated before it is saved.
+	NeedsValidation bool
+	Result          ProbeView
+}
+
+// RekeyForm replaces the key of a saved endpoint.
+type RekeyForm struct {
+	View    EndpointView
+	Kind    string // "servicebus" or "webhook"
+	Errors  FieldErrors
+	Result  ProbeView
+	Message string
+}
+
+// DeleteForm confirms a deletion.
+type DeleteForm struct {
+	View         EndpointView
+	StepCount    int
+	StepsKnown   bool
+	ConfirmError string
+}
+
+// TestForm asks for a key to test an endpoint not registered through the portal.
+type TestForm struct {
+	View   EndpointView
+	Kind   string
+	Errors FieldErrors
+	Result ProbeView
+}
