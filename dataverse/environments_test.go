@@ -131,8 +131,8 @@ func TestDevStackEnvironmentsCheckAndPersist(t *testing.T) {
 	if len(seeded) != 4 {
 		t.Fatalf("Contoso Dev has %d seeded endpoints, want 4", len(seeded))
 	}
-	if got := envs.ForTeams([]string{"logistics"}); len(got) != 1 || got[0].ID != "contoso-dev" {
-		t.Fatalf("ForTeams(logistics) = %v", got)
+	if got := envs.ForTeams([]string{"Finance"}); len(got) != 1 || got[0].ID != "contoso-dev" {
+		t.Fatalf("ForTeams(Finance) = %v", got)
 	}
 	added := queueEndpoint("Added before restart")
 	if _, err := devEnv.Client.CreateEndpoint(ctx, added, dataverse.CreateOptions{}); err != nil {

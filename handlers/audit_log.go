@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -21,7 +19,7 @@ func (p *pages) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := p.Policy.Check(id, auth.ActionViewAudit, auth.Resource{}); err != nil {
+	if err := p.cfg.Policy.Check(id, auth.ActionViewAudit, auth.Resource{}); err != nil {
 		return denied(err)
 	}
 	q := r.URL.Query()

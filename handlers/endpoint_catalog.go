@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -95,7 +93,7 @@ func (p *pages) listEnvironment(ctx context.Context, id auth.Identity, env *data
 	for _, e := range eps {
 		key := strings.ToLower(e.ID)
 		o, via := owners[key]
-		if !p.Policy.Can(id, auth.ActionView, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: o.Team}) {
+		if !p.cfg.Policy.Can(id, auth.ActionView, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: o.Team}) {
 			continue
 		}
 		run, hasRun := runs[key]

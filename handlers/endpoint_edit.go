@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -63,7 +61,7 @@ func (p *pages) endpointEdit(w http.ResponseWriter, r *http.Request) error {
 			p.render(w, r, http.StatusConflict, web.EditPage(p.page(w, r, title, web.NavEndpoints), form))
 			return nil
 		}
-		rec := p.probe(ctx, withSecret, modeSend, emulator)
+		rec := p.probe(ctx, withSecret, modeSend, emulator, false)
 		if err := p.recordRun(ctx, id, c.Env.ID, e.ID, "", 0, rec); err != nil {
 			return err
 		}

@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -97,7 +95,7 @@ func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
 // canRegisterAnywhere says whether to offer the New endpoint button.
 func (p *pages) canRegisterAnywhere(id auth.Identity) bool {
 	for _, env := range p.Environments.List() {
-		if len(p.Policy.RegisterTeams(id, env.ID, env.Teams)) > 0 {
+		if len(p.cfg.Policy.RegisterTeams(id, env.ID, env.Teams)) > 0 {
 			return true
 		}
 	}
@@ -211,7 +209,7 @@ func (p *pages) row(id auth.Identity, e catalogEntry) web.EndpointRow {
 	r := web.EndpointRow{Environment: e.Env.ID, EnvironmentName: e.Env.DisplayName, ID: ep.ID, Name: ep.Name,
 		Contract: ep.Contract.Label(), MessageFormat: ep.MessageFormat.Label(), OwnerTeam: e.Owner.Team,
 		ViaPortal: e.ViaPortal, CreatedOn: ep.CreatedOn, CreatedBy: e.Owner.RegisteredByName,
-		CanTest: p.Policy.Can(id, auth.ActionTest, e.resource()), NeedsKeyToTest: !e.ViaPortal}
+		CanTest: p.cfg.Policy.Can(id, auth.ActionTest, e.resource()), NeedsKeyToTest: !e.ViaPortal}
 	if ep.Contract == endpoint.ContractWebhook {
 		r.Target = ep.URL
 	} else {

@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -51,7 +49,7 @@ func (p *pages) endpointRekey(w http.ResponseWriter, r *http.Request) error {
 		p.render(w, r, http.StatusUnprocessableEntity, web.RekeyPage(p.page(w, r, title, web.NavEndpoints), form))
 		return nil
 	}
-	rec := p.probe(ctx, e, modeSend, emulator)
+	rec := p.probe(ctx, e, modeSend, emulator, false)
 	if err := p.recordRun(ctx, id, c.Env.ID, e.ID, "", 0, rec); err != nil {
 		return err
 	}

@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -47,7 +45,7 @@ func (p *pages) loadEndpoint(r *http.Request, id auth.Identity, action auth.Acti
 		return catalogEntry{}, dataverseError("Dataverse did not return the endpoint", err)
 	}
 	c := catalogEntry{Env: env, Endpoint: ep, Owner: owner, ViaPortal: via}
-	if err := p.Policy.Check(id, action, c.resource()); err != nil {
+	if err := p.cfg.Policy.Check(id, action, c.resource()); err != nil {
 		return catalogEntry{}, denied(err)
 	}
 	return c, nil
@@ -58,10 +56,10 @@ func (p *pages) endpointView(ctx context.Context, id auth.Identity, c catalogEnt
 	ep := c.Endpoint
 	v := web.EndpointView{Environment: c.Env.ID, EnvironmentName: c.Env.DisplayName, ID: ep.ID, Name: ep.Name,
 		OwnerTeam: c.Owner.Team, ViaPortal: c.ViaPortal, Fields: endpointFacts(c),
-		CanTest:   p.Policy.Can(id, auth.ActionTest, c.resource()),
-		CanEdit:   p.Policy.Can(id, auth.ActionEdit, c.resource()),
-		CanRekey:  p.Policy.Can(id, auth.ActionRekey, c.resource()),
-		CanDelete: p.Policy.Can(id, auth.ActionDelete, c.resource())}
+		CanTest:   p.cfg.Policy.Can(id, auth.ActionTest, c.resource()),
+		CanEdit:   p.cfg.Policy.Can(id, auth.ActionEdit, c.resource()),
+		CanRekey:  p.cfg.Policy.Can(id, auth.ActionRekey, c.resource()),
+		CanDelete: p.cfg.Policy.Can(id, auth.ActionDelete, c.resource())}
 	purposes, err := p.Store.SecretPurposes(ctx, c.Env.ID, ep.ID)
 	if err != nil {
 		return v, err

@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -59,7 +57,7 @@ func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	rec := p.probe(ctx, e, modeSend, emulator)
+	rec := p.probe(ctx, e, modeSend, emulator, false)
 	if err := p.recordRun(ctx, id, c.Env.ID, e.ID, "", 0, rec); err != nil {
 		return err
 	}

@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -25,7 +23,6 @@ type Pages struct {
 	Store        *store.Store
 	Environments *dataverse.Environments
 	Prober       *servicebus.Prober
-	Policy       auth.Policy
 	// FingerprintKey keys the fingerprints that tie a passing validation to exactly the values
 	// it tested; at least 32 bytes.
 	FingerprintKey []byte

@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -28,12 +26,12 @@ func modeOptions(current string) []web.Option {
 }
 
 // probe runs a test-send for e and returns the outcome as the pages keep it.
-func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode string, emulator bool) runRecord {
+func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode string, emulator, namespaceWide bool) runRecord {
 	m := servicebus.ModeSend
 	if mode == modeCheck {
 		m = servicebus.ModeCheck
 	}
-	res := p.Prober.Probe(ctx, servicebus.Request{Endpoint: e, Mode: m, Emulator: emulator})
+	res := p.Prober.Probe(ctx, servicebus.Request{Endpoint: e, Mode: m, UseDevelopmentEmulator: emulator, NamespaceWidePolicy: namespaceWide})
 	rec := runRecord{Passed: res.Passed, MessageID: res.MessageID, Duration: res.Duration, At: p.now().UTC(),
 		Fingerprint: p.fingerprint(e)}
 	if res.Passed {
@@ -43,9 +41,10 @@ func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode stri
 		}
 		rec.Detail = res.Proved
 	} else {
-		rec.Title = res.Summary
-		rec.Detail = string(res.Cause)
+		rec.Title = "Validation failed"
+		rec.Detail = res.Summary
 		rec.Fix = res.Fix
+		rec.Cause = string(res.Cause)
 	}
 	for _, w := range res.Warnings {
 		rec.Warnings = append(rec.Warnings, w.Message)
@@ -66,7 +65,7 @@ func (p *pages) recordRun(ctx context.Context, id auth.Identity, env, endpointID
 	_, err := p.Store.RecordValidationRun(ctx, store.ValidationRun{
 		Environment: env, EndpointID: endpointID, DraftID: draftID, DraftVersion: draftVersion,
 		RunBy: id.Key, RunByName: id.Name, StartedAt: rec.At, Duration: rec.Duration,
-		Result: result, Summary: summary, Warnings: rec.Warnings,
+		Result: result, Cause: rec.Cause, Summary: summary, Warnings: rec.Warnings,
 	})
 	if err != nil {
 		return fmt.Errorf("record validation run: %w", err)

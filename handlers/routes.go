@@ -28,5 +28,8 @@ func (s *Server) routes() {
 	m.Group(func(m chi.Router) {
 		m.Use(s.requireSignIn)
 		m.Get("/", s.handle(s.home))
+		if s.cfg.Pages != nil {
+			(&pages{Server: s, Pages: s.cfg.Pages}).routes(m)
+		}
 	})
 }

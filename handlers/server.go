@@ -36,6 +36,9 @@ type Config struct {
 	// AccessContact is whom people without a role should ask for one, e.g. "the Integration
 	// Platform team (integration-platform@contoso.com)"; "" means "your portal administrator".
 	AccessContact string
+	// Pages are the endpoint pages' dependencies (Dataverse, store, probes); without them only
+	// the start page and the sign-in flow are served.
+	Pages *Pages
 }
 
 // DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0: forms are small.

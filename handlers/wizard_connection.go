@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -115,6 +113,7 @@ func (p *pages) takeConnectionString(r *http.Request, d *wizardDraft, back bool)
 	d.data.HasConnection = true
 	d.data.Redacted = cs.Redacted()
 	d.data.Emulator = cs.Emulator
+	d.data.NamespaceWide = cs.NamespaceWide()
 	f := &d.data.Fields
 	if f.Name == "" {
 		f.Name = sug.Name
@@ -227,9 +226,7 @@ func (p *pages) takeWebhook(r *http.Request, d *wizardDraft, form *web.Connectio
 		} else {
 			probe := endpoint.ServiceEndpoint{Contract: endpoint.ContractWebhook, URL: u, Name: "x",
 				MessageFormat: endpoint.MessageFormatJSON, UserClaim: endpoint.UserClaimNone, ConnectionMode: endpoint.ConnectionModeNormal}
-			for _, m := range probe.ValidateFor(endpoint.ForUpdate).For(endpoint.FieldURL) {
-				errs["url"] = append(errs["url"], m)
-			}
+			errs["url"] = append(errs["url"], probe.ValidateFor(endpoint.ForUpdate).For(endpoint.FieldURL)...)
 		}
 		if auth == "key" && d.Secrets[store.PurposeAuthValue] == "" {
 			errs["webhookkey"] = []string{"Enter the webhook key (for Azure Functions: the function key)."}

@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -35,6 +33,7 @@ type draftData struct {
 	HasConnection bool   `json:"hasConnection,omitempty"`
 	Redacted      string `json:"redacted,omitempty"`
 	Emulator      bool   `json:"emulator,omitempty"`
+	NamespaceWide bool   `json:"namespaceWide,omitempty"`
 	// Webhook: how it authenticates and the names of its header or query settings.
 	WebhookAuth string   `json:"webhookAuth,omitempty"`
 	PairNames   []string `json:"pairNames,omitempty"`
@@ -64,6 +63,7 @@ type runRecord struct {
 	Title       string        `json:"title"`
 	Detail      string        `json:"detail"`
 	Fix         string        `json:"fix,omitempty"`
+	Cause       string        `json:"cause,omitempty"`
 	MessageID   string        `json:"messageId,omitempty"`
 	Duration    time.Duration `json:"duration"`
 	Warnings    []string      `json:"warnings,omitempty"`

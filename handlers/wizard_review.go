@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -71,7 +69,7 @@ func (p *pages) saveEndpoint(w http.ResponseWriter, r *http.Request, id auth.Ide
 		return &Error{Status: http.StatusConflict, Title: "Environment no longer configured",
 			Message: "The draft's Dataverse environment is not in the portal's configuration any more. Start a new registration."}
 	}
-	if err := p.Policy.Check(id, auth.ActionRegister, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: d.data.Team}); err != nil {
+	if err := p.cfg.Policy.Check(id, auth.ActionRegister, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: d.data.Team}); err != nil {
 		return denied(err)
 	}
 	claim, err := p.Store.ClaimDraftForSave(ctx, d.ID, id.Key, d.Version)

@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -32,7 +30,7 @@ func (p *pages) draftValidate(w http.ResponseWriter, r *http.Request) error {
 				return p.advance(w, r, &d, web.StepDetails)
 			}
 			mode := r.PostFormValue("mode")
-			rec := p.probe(r.Context(), e, mode, d.data.Emulator)
+			rec := p.probe(r.Context(), e, mode, d.data.Emulator, d.data.NamespaceWide)
 			d.data.Mode = mode
 			d.data.LastRun = &rec
 			if err := p.recordRun(r.Context(), id, d.Environment, "", d.ID, d.Version, rec); err != nil {

@@ -1,5 +1,3 @@
-//go:build pages
-
 package handlers
 
 import (
@@ -16,7 +14,7 @@ import (
 func (p *pages) whereChoices(id auth.Identity, env, team string) (envs, teams []web.Option) {
 	seen := map[string]bool{}
 	for _, e := range p.Environments.List() {
-		ts := p.Policy.RegisterTeams(id, e.ID, e.Teams)
+		ts := p.cfg.Policy.RegisterTeams(id, e.ID, e.Teams)
 		if len(ts) == 0 {
 			continue
 		}
@@ -40,7 +38,7 @@ func (p *pages) checkWhere(id auth.Identity, env, team, kind string) web.FieldEr
 	}
 	if team == "" {
 		errs["team"] = []string{"Choose the team that will own the endpoint."}
-	} else if ok && !slices.Contains(p.Policy.RegisterTeams(id, e.ID, e.Teams), team) {
+	} else if ok && !slices.Contains(p.cfg.Policy.RegisterTeams(id, e.ID, e.Teams), team) {
 		errs["team"] = []string{"You cannot register endpoints for team " + team + " in " + e.DisplayName + ". Choose another team or environment."}
 	}
 	if kind != kindServiceBus && kind != kindWebhook {

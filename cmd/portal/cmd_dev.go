@@ -51,7 +51,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	baseURL := "http://" + ln.Addr().String()
 
-	idp, authn, stopIDP, err := startDevIdentity(ctx, baseURL, cookieKey, log)
+	stack, err := startDevStack(ctx, *dataDir, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stack.close()
+
+	idp, authn, stopIDP, err := startDevIdentity(ctx, baseURL, cookieKey, storeSessions{stack.store}, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -59,7 +66,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer stopIDP()
 
 	h, err := handlers.New(handlers.Config{Logger: log, DevMode: true, CookieKey: cookieKey, Auth: authn,
-		AccessContact: "Ada Admin (ada.admin@contoso.example), the local stack's portal administrator"})
+		AccessContact: "Ada Admin (ada.admin@contoso.example), the local stack's portal administrator",
+		Readiness:     readinessChecks(stack.store, stack.envs),
+		Pages: &handlers.Pages{Store: stack.store, Environments: stack.envs, Prober: stack.prober,
+			FingerprintKey: deriveKey(cookieKey, "validation-fingerprint")}})
 	if err != nil {
 		ln.Close()
 		return err
@@ -69,6 +79,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for _, p := range idp.Personas() {
 		fmt.Fprintf(stdout, "  %-22s %-16s %s\n", p.ID, p.Name, p.Description)
 	}
+	stack.printInfo(stdout)
 	fmt.Fprintf(stdout, "\nPress Ctrl+C to stop.\n\n")
 	return serveUntilDone(ctx, newHTTPServer(h, log), ln, 5*time.Second, log)
 }
@@ -79,7 +90,7 @@ var devTeams = map[string]string{devidp.GroupIntegration: "Integration", devidp.
 // startDevIdentity runs the local OpenID provider on a free loopback port, registers the
 // portal at baseURL with it, and returns an Authenticator that signs in through it exactly as
 // through Entra ID. stop shuts the provider down.
-func startDevIdentity(ctx context.Context, baseURL string, sessionKey []byte, log *slog.Logger) (*devidp.Provider, *auth.Authenticator, func(), error) {
+func startDevIdentity(ctx context.Context, baseURL string, sessionKey []byte, sessions auth.SessionStore, log *slog.Logger) (*devidp.Provider, *auth.Authenticator, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("listen for the local identity provider: %w", err)
@@ -104,7 +115,7 @@ func startDevIdentity(ctx context.Context, baseURL string, sessionKey []byte, lo
 	}
 	base, _ := url.Parse(baseURL)
 	authn, err := auth.New(ctx, auth.Config{Issuer: idp.Issuer(), ClientID: client.ID, ClientSecret: client.Secret,
-		BaseURL: base, SessionKey: sessionKey, Sessions: auth.NewMemoryStore(), TeamsByGroup: devTeams,
+		BaseURL: base, SessionKey: sessionKey, Sessions: sessions, TeamsByGroup: devTeams,
 		AllowedTenants: []string{devidp.TenantID}, HTTPClient: &http.Client{Timeout: 10 * time.Second}})
 	if err != nil {
 		stop()

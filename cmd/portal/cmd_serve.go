@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/handlers"
+	"github.com/contoso/sbportal/servicebus"
+	"github.com/contoso/sbportal/store"
 )
 
 func init() {
@@ -45,9 +48,38 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
-	// Sessions live in process memory until the database's session table is wired in: one
-	// replica only, and a restart signs everyone out.
-	log.Warn("sessions are kept in memory: run one replica; a restart signs everyone out")
+	fc, err := loadFileConfig(cfg.ConfigFile)
+	if err != nil {
+		return err
+	}
+	keys, err := store.ParseKeyring(cfg.SecretKeys)
+	if err != nil {
+		return fmt.Errorf("PORTAL_SECRET_KEY: %w", err)
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, keys, store.WithSessionLifetimes(cfg.SessionIdle, cfg.SessionMaxAge), store.WithLogger(log))
+	if err != nil {
+		return fmt.Errorf("open the database (PORTAL_DATABASE_URL): %w", err)
+	}
+	defer st.Close()
+	go st.RunSweeper(ctx, 10*time.Minute)
+	envs, err := dataverse.NewEnvironments(fc.Environments, dataverse.EnvironmentsOptions{})
+	if err != nil {
+		return fmt.Errorf("PORTAL_CONFIG environments: %w", err)
+	}
+	for _, status := range envs.Check(ctx) {
+		if status.OK {
+			log.Info("dataverse environment ready", slog.String("environment", status.ID))
+		} else {
+			log.Warn("dataverse environment not answering; the portal serves the others", slog.String("environment", status.ID), slog.String("problem", status.Problem))
+		}
+	}
+	policy := servicebus.DefaultPolicy()
+	if len(fc.Probes.ServiceBusSuffixes) > 0 {
+		policy.ServiceBusSuffixes = fc.Probes.ServiceBusSuffixes
+	}
+	policy.AllowPrivateServiceBus = fc.Probes.AllowPrivateServiceBus
+	prober := servicebus.NewProber(servicebus.Options{Policy: policy, Timeout: fc.Probes.timeout(), Logger: log.With("component", "probe")})
+
 	authn, err := auth.New(ctx, auth.Config{
 		Issuer:         cfg.OIDCIssuer,
 		ClientID:       cfg.OIDCClientID,
@@ -59,7 +91,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		TeamsByGroup:   cfg.TeamsByGroup,
 		TeamsByRole:    cfg.TeamsByRole,
 		SessionKey:     cfg.SessionKey,
-		Sessions:       auth.NewMemoryStore(),
+		Sessions:       storeSessions{st},
 		IdleTimeout:    cfg.SessionIdle,
 		MaxAge:         cfg.SessionMaxAge,
 		HTTPClient:     &http.Client{Timeout: 30 * time.Second},
@@ -73,6 +105,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		CookieKey:     cfg.SessionKey,
 		Auth:          authn,
 		AccessContact: cfg.AccessContact,
+		Readiness:     readinessChecks(st, envs),
+		Pages: &handlers.Pages{Store: st, Environments: envs, Prober: prober,
+			FingerprintKey: deriveKey(cfg.SessionKey, "validation-fingerprint")},
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/contoso/sbportal/store"
 	"log/slog"
 	"net"
 	"net/url"
@@ -228,24 +229,11 @@ func checkKey32(v string) string {
 	return ""
 }
 
-// checkSecretKeys accepts one base64 key or a comma-separated list of id:base64 keys.
+// checkSecretKeys accepts what the store's keyring accepts: one base64 key, or a
+// comma-separated list of id:base64 keys, newest first.
 func checkSecretKeys(v string) string {
-	for _, part := range strings.Split(v, ",") {
-		part = strings.TrimSpace(part)
-		key := part
-		if id, k, ok := strings.Cut(part, ":"); ok {
-			if id == "" {
-				return "has a key with an empty id before ':'"
-			}
-			key = k
-		}
-		b, err := base64.StdEncoding.DecodeString(key)
-		if err != nil {
-			return "has a key that is not base64"
-		}
-		if len(b) != 32 {
-			return fmt.Sprintf("has a key of %d bytes; AES-256 needs exactly 32", len(b))
-		}
+	if _, err := store.ParseKeyring(v); err != nil {
+		return "is not usable: " + err.Error()
 	}
 	return ""
 }

@@ -67,8 +67,8 @@ func TestServeConfigProblems(t *testing.T) {
 	for _, c := range []struct{ env, value, want string }{
 		{"PORTAL_BASE_URL", "http://portal.contoso.com", "must start with https://"},
 		{"PORTAL_BASE_URL", "portal.contoso.com", "not an absolute URL"},
-		{"PORTAL_SECRET_KEY", "c2hvcnQ=", "AES-256 needs exactly 32"},
-		{"PORTAL_SECRET_KEY", "not base64!", "not base64"},
+		{"PORTAL_SECRET_KEY", "c2hvcnQ=", "want 32 (AES-256)"},
+		{"PORTAL_SECRET_KEY", "not base64!", "not valid standard base64"},
 		{"PORTAL_SESSION_KEY", "c2hvcnQ=", "needs at least 32"},
 		{"PORTAL_DATABASE_URL", "mysql://x", "postgres:// URL or a SQLite file path"},
 		{"PORTAL_CONFIG", "/no/such/file.json", "does not exist"},

@@ -42,8 +42,8 @@ type devEnvironment struct {
 }
 
 var devEnvironments = []devEnvironment{
-	{id: "contoso-dev", name: "Contoso Dev", teams: []string{"payments", "logistics", "platform"}, seed: seedContosoDev},
-	{id: "contoso-test", name: "Contoso Test", teams: []string{"payments", "platform"}, seed: seedContosoTest},
+	{id: "contoso-dev", name: "Contoso Dev", teams: []string{"Integration", "Finance"}, seed: seedContosoDev},
+	{id: "contoso-test", name: "Contoso Test", teams: []string{"Integration"}, seed: seedContosoTest},
 }
 
 // StartDev starts the dev stack. With a dataDir, each organization keeps its rows in a SQLite
