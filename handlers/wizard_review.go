@@ -53,7 +53,7 @@ func (p *pages) draftReview(w http.ResponseWriter, r *http.Request) error {
 	if env != nil {
 		envName = env.DisplayName
 	}
-	form := web.ReviewForm{Summary: summaryFacts(d, e), Result: d.data.LastRun.view(fp), CanSave: canSave,
+	form := web.ReviewForm{Summary: p.summaryFacts(d, e), Result: d.data.LastRun.view(fp), CanSave: canSave,
 		WhyNotSave: why, Environment: envName, Team: d.data.Team}
 	p.render(w, r, http.StatusOK, web.WizardReview(p.page(w, r, "New endpoint: review", web.NavNew), d.wizard(web.StepReview, nil), form))
 	return nil

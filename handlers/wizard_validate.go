@@ -48,7 +48,7 @@ func (p *pages) draftValidate(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	form := web.ValidateForm{Modes: modeOptions(d.data.Mode), Result: d.data.LastRun.view(p.fingerprint(e)),
-		Summary: summaryFacts(d, e), CanProbe: true}
+		Summary: p.summaryFacts(d, e), CanProbe: true}
 	if e.Contract.IsRelay() && e.Contract != endpoint.ContractRest {
 		form.Modes = form.Modes[:1]
 	}
@@ -60,9 +60,13 @@ func (p *pages) draftValidate(w http.ResponseWriter, r *http.Request) error {
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
 
 // summaryFacts describes a registration with its secrets masked.
-func summaryFacts(d wizardDraft, e endpoint.ServiceEndpoint) []web.Fact {
+func (p *pages) summaryFacts(d wizardDraft, e endpoint.ServiceEndpoint) []web.Fact {
+	envName := d.Environment
+	if env, ok := p.Environments.Get(d.Environment); ok {
+		envName = env.DisplayName
+	}
 	facts := []web.Fact{
-		{Label: "Environment", Value: d.Environment},
+		{Label: "Environment", Value: envName},
 		{Label: "Owning team", Value: d.data.Team},
 		{Label: "Name", Value: e.Name},
 	}

@@ -143,7 +143,7 @@ func (s *syncBuffer) String() string {
 }
 
 // startDev runs `portal dev` in-process on a free port and returns its base URL.
-func startDev(t *testing.T, extra ...string) (string, *syncBuffer) {
+func startDev(t *testing.T, extra ...string) (string, *syncBuffer) { // returns the base URL and what dev printed
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
@@ -164,7 +164,7 @@ func startDev(t *testing.T, extra ...string) (string, *syncBuffer) {
 	urlRE := regexp.MustCompile(`Open (http://127\.0\.0\.1:\d+)/`)
 	for i := 0; i < 600; i++ {
 		if m := urlRE.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1], stderr
+			return m[1], stdout
 		}
 		select {
 		case code := <-done:
