@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"github.com/contoso/sbportal/internal/pgtest"
 	"log/slog"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ type backend struct {
 }
 
 func backends() []backend {
-	return []backend{{"sqlite", newSQLiteDSN}, {"postgres", newPostgresDSN}}
+	return []backend{{"sqlite", newSQLiteDSN}, {"postgres", pgtest.NewDSN}}
 }
 
 func openBench(b *testing.B, dsn string) *store.Store {
