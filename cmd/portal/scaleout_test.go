@@ -1,14 +1,7 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -19,18 +12,9 @@ import (
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/auth/devidp"
 	"github.com/contoso/sbportal/dataverse"
-	dvemulator "github.com/contoso/sbportal/dataverse/emulator"
-	"github.com/contoso/sbportal/handlers"
 	"github.com/contoso/sbportal/internal/pgtest"
-	"github.com/contoso/sbportal/servicebus"
-	sbemulator "github.com/contoso/sbportal/servicebus/emulator"
 	"github.com/contoso/sbportal/store"
 )
-
-// replica is one portal instance of the scale-out test.
-type replica struct {
-	store *store.Store
-}
 
 // TestScaleOutOnPostgreSQL runs two portal instances on one PostgreSQL database behind one
 // address: a session made on one works on the other, a draft started on one is finished on
@@ -38,104 +22,19 @@ type replica struct {
 // and one audit entry.
 func TestScaleOutOnPostgreSQL(t *testing.T) {
 	dsn := pgtest.NewDSN(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-
-	// The shared outside world: identity provider, Dataverse, Service Bus.
-	sb, err := sbemulator.New(sbemulator.DefaultConfig(), sbemulator.Options{})
-	if err != nil {
-		t.Fatal(err)
+	w := newWorld(t)
+	ctx := w.ctx
+	front := w.front
+	var stores [2]*store.Store
+	for i := range stores {
+		stores[i], _ = w.addPortal(t, dsn)
 	}
-	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = sb.Serve(sbLn) }()
-	defer sb.Close()
-	var queueSend string
-	for _, cs := range sb.ConnectionStrings(sbLn.Addr().String()) {
-		if cs.Policy == "QueueSend" {
-			queueSend = cs.Value
-		}
-	}
-	dv, err := dvemulator.StartDev(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dv.Close()
-	envs, err := dataverse.NewEnvironments(dv.Configs, dataverse.EnvironmentsOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prober := servicebus.NewProber(servicebus.Options{Policy: servicebus.DevelopmentPolicy()})
-
-	// Both replicas answer at one address (as behind a load balancer): the front door sends
-	// each request to the replica the test chooses.
-	var mu sync.Mutex
-	target := 0
-	var backends [2]http.Handler
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		h := backends[target]
-		mu.Unlock()
-		h.ServeHTTP(w, r)
-	}))
-	defer front.Close()
-	use := func(i int) {
-		mu.Lock()
-		target = i
-		mu.Unlock()
-	}
-
-	secret := make([]byte, 16)
-	_, _ = rand.Read(secret)
-	client := devidp.Client{ID: "portal", Secret: base64.RawURLEncoding.EncodeToString(secret),
-		RedirectURIs: []string{front.URL + auth.CallbackPath}, PostLogoutRedirectURIs: []string{front.URL + auth.SignedOutPath}}
-	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp, err := devidp.New("http://"+idpLn.Addr().String(), devidp.Options{Clients: []devidp.Client{client}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	idpSrv := &http.Server{Handler: idp}
-	go func() { _ = idpSrv.Serve(idpLn) }()
-	defer idpSrv.Close()
-
-	sessionKey := make([]byte, 32)
-	_, _ = rand.Read(sessionKey)
-	keys, err := store.ParseKeyring(base64.StdEncoding.EncodeToString(sessionKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, _ := url.Parse(front.URL)
-	var replicas [2]replica
-	for i := range replicas {
-		st, err := store.Open(ctx, dsn, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		authn, err := auth.New(ctx, auth.Config{Issuer: idp.Issuer(), ClientID: client.ID, ClientSecret: client.Secret,
-			BaseURL: base, SessionKey: sessionKey, Sessions: storeSessions{st}, TeamsByGroup: devTeams,
-			AllowedTenants: []string{devidp.TenantID}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := handlers.New(handlers.Config{Logger: log, CookieKey: sessionKey, Auth: authn,
-			Pages: &handlers.Pages{Store: st, Environments: envs, Prober: prober, FingerprintKey: deriveKey(sessionKey, "fp")}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		backends[i] = h
-		replicas[i] = replica{store: st}
-	}
-
-	jar, _ := cookiejar.New(nil)
+	use := w.use
+	jar := newJar()
 	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	forms := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	base, _ := url.Parse(front.URL)
+	queueSend, sbAddr, envs, backends := w.queueSend, w.sbAddr, w.envs, w.backends
 
 	// Sign in through replica 0; the session works on replica 1.
 	use(0)
@@ -172,7 +71,7 @@ func TestScaleOutOnPostgreSQL(t *testing.T) {
 		t.Fatalf("connection on replica 1: %d", resp.StatusCode)
 	}
 	details := url.Values{"name": {"Scale-out queue"}, "contract": {"2"}, "messageformat": {"2"}, "userclaim": {"1"}, "authtype": {"2"},
-		"path": {"dataverse-queue"}, "namespaceaddress": {"sb://" + sbLn.Addr().String() + "/"}, "solutionnamespace": {"127"},
+		"path": {"dataverse-queue"}, "namespaceaddress": {"sb://" + sbAddr + "/"}, "solutionnamespace": {"127"},
 		"saskeyname": {"QueueSend"}, "nav": {"next"}}
 	if resp := post("/drafts/"+draft+"/details", details); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("details on replica 1: %d", resp.StatusCode)
@@ -219,18 +118,18 @@ func TestScaleOutOnPostgreSQL(t *testing.T) {
 	if len(eps) != 1 {
 		t.Fatalf("Dataverse has %d endpoints named Scale-out queue, want exactly 1", len(eps))
 	}
-	page, err := replicas[0].store.ListAudit(ctx, store.AuditFilter{Action: "endpoint.create", EndpointID: eps[0].ID})
+	page, err := stores[0].ListAudit(ctx, store.AuditFilter{Action: "endpoint.create", EndpointID: eps[0].ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Entries) != 1 {
 		t.Fatalf("%d audit entries for the save, want exactly 1", len(page.Entries))
 	}
-	if o, err := replicas[1].store.GetOwnership(ctx, "contoso-dev", eps[0].ID); err != nil || o.Team != "Integration" {
+	if o, err := stores[1].GetOwnership(ctx, "contoso-dev", eps[0].ID); err != nil || o.Team != "Integration" {
 		t.Fatalf("ownership %+v, %v", o, err)
 	}
 	// The key moved from the draft to the endpoint, for later test-sends.
-	if _, err := replicas[0].store.GetSecret(ctx, store.SecretRef{Environment: "contoso-dev", EndpointID: eps[0].ID, Purpose: store.PurposeSASKey}); err != nil {
+	if _, err := stores[0].GetSecret(ctx, store.SecretRef{Environment: "contoso-dev", EndpointID: eps[0].ID, Purpose: store.PurposeSASKey}); err != nil {
 		t.Fatalf("the saved endpoint's key is not kept: %v", err)
 	}
 }
