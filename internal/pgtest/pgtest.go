@@ -65,4 +65,3 @@ func NewDSN(t testing.TB) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
-
