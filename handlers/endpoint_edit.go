@@ -13,19 +13,11 @@ import (
 // endpointEdit changes an endpoint's non-secret fields. A change that affects delivery (path,
 // URL, message format) is proved by a test with the stored key before Dataverse is updated.
 func (p *pages) endpointEdit(w http.ResponseWriter, r *http.Request) error {
-	id, err := identity(r)
-	if err != nil {
-		return err
-	}
-	c, err := p.loadEndpoint(r, id, auth.ActionEdit)
+	id, c, v, err := p.loadForAction(r, auth.ActionEdit)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	v, err := p.endpointView(ctx, id, c, false)
-	if err != nil {
-		return err
-	}
 	old := c.Endpoint
 	e := old
 	if r.Method == http.MethodPost {

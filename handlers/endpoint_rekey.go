@@ -13,19 +13,11 @@ import (
 // written to Dataverse and kept (encrypted) for later tests. It is the fix for keys lost at
 // solution import and the step in key rotation.
 func (p *pages) endpointRekey(w http.ResponseWriter, r *http.Request) error {
-	id, err := identity(r)
-	if err != nil {
-		return err
-	}
-	c, err := p.loadEndpoint(r, id, auth.ActionRekey)
+	id, c, v, err := p.loadForAction(r, auth.ActionRekey)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	v, err := p.endpointView(ctx, id, c, false)
-	if err != nil {
-		return err
-	}
 	form := web.RekeyForm{View: v, Kind: kindOf(c.Endpoint)}
 	title := "Re-key " + c.Endpoint.Name
 	if r.Method != http.MethodPost {

@@ -51,6 +51,21 @@ func (p *pages) loadEndpoint(r *http.Request, id auth.Identity, action auth.Acti
 	return c, nil
 }
 
+// loadForAction loads the endpoint of an action page (edit, re-key) with its view, after
+// checking the signed-in person may perform a on it.
+func (p *pages) loadForAction(r *http.Request, a auth.Action) (auth.Identity, catalogEntry, web.EndpointView, error) {
+	id, err := identity(r)
+	if err != nil {
+		return id, catalogEntry{}, web.EndpointView{}, err
+	}
+	c, err := p.loadEndpoint(r, id, a)
+	if err != nil {
+		return id, c, web.EndpointView{}, err
+	}
+	v, err := p.endpointView(r.Context(), id, c, false)
+	return id, c, v, err
+}
+
 // endpointView builds the endpoint page's view: fields, history, audit, steps, actions.
 func (p *pages) endpointView(ctx context.Context, id auth.Identity, c catalogEntry, withDetails bool) (web.EndpointView, error) {
 	ep := c.Endpoint

@@ -162,6 +162,15 @@ func TestPagesInBrowser(t *testing.T) {
 		t.Errorf("after re-key the endpoint shows %q", got)
 	}
 
+	// Edit a field that affects delivery: proved with the kept key before it is saved.
+	run(t, ctx, "open edit", chromedp.Navigate(endpointURL+"/edit"), chromedp.WaitVisible(chromedp.CSS("#description")))
+	browsertest.CheckAccessibility(t, ctx, "edit page")
+	run(t, ctx, "edit", setValue("#description", "Edited in the browser test"), setValue("#messageformat", "3"),
+		chromedp.Click(chromedp.CSS(`form button.btn-primary`)), chromedp.WaitVisible(chromedp.CSS(".flashes .alert-success")))
+	if got := text(t, ctx, "dl.facts"); !strings.Contains(got, "Edited in the browser test") || !strings.Contains(got, "XML") {
+		t.Errorf("after edit the endpoint shows %q", got)
+	}
+
 	// A Viewer of the team can test but not register.
 	signInAs(t, ctx, base, "integration-viewer", "/endpoints")
 	if got := text(t, ctx, "main"); !strings.Contains(got, "Orders from the browser test") {
