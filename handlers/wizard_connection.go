@@ -226,7 +226,9 @@ func (p *pages) takeWebhook(r *http.Request, d *wizardDraft, form *web.Connectio
 		} else {
 			probe := endpoint.ServiceEndpoint{Contract: endpoint.ContractWebhook, URL: u, Name: "x",
 				MessageFormat: endpoint.MessageFormatJSON, UserClaim: endpoint.UserClaimNone, ConnectionMode: endpoint.ConnectionModeNormal}
-			errs["url"] = append(errs["url"], probe.ValidateFor(endpoint.ForUpdate).For(endpoint.FieldURL)...)
+			if msgs := probe.ValidateFor(endpoint.ForUpdate).For(endpoint.FieldURL); len(msgs) > 0 {
+				errs["url"] = msgs
+			}
 		}
 		if auth == "key" && d.Secrets[store.PurposeAuthValue] == "" {
 			errs["webhookkey"] = []string{"Enter the webhook key (for Azure Functions: the function key)."}

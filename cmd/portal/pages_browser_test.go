@@ -215,6 +215,11 @@ func TestPagesInBrowser(t *testing.T) {
 	run(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(base+"/endpoints"),
 		chromedp.WaitVisible(chromedp.CSS("h1")))
 	browsertest.Screenshot(t, ctx, "list-390")
+	run(t, ctx, "phone wizard", chromedp.Navigate(base+"/endpoints/new"), chromedp.WaitVisible(chromedp.CSS("#environment")))
+	browsertest.CheckAccessibility(t, ctx, "wizard step 1 at 390 px")
+	browsertest.Screenshot(t, ctx, "wizard-1-390")
+	next(t, ctx, "#connectionstring")
+	browsertest.Screenshot(t, ctx, "wizard-2-390")
 }
 
 // TestWizardWithoutJavaScript registers an endpoint with scripts disabled: every step is a

@@ -111,7 +111,7 @@ func newWorld(t testing.TB) *world {
 // its index for use.
 func (w *world) addPortal(t testing.TB, dsn string) (*store.Store, int) {
 	t.Helper()
-	st, err := store.Open(w.ctx, dsn, w.keys)
+	st, err := store.Open(w.ctx, dsn, w.keys, store.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
