@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestREADMEConfigFileExampleLoads keeps the README's PORTAL_CONFIG example valid.
+func TestREADMEConfigFileExampleLoads(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```json\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no JSON example")
+	}
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, m[1], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fc, err := loadFileConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fc.Environments) != 1 || fc.Environments[0].ID != "contoso-prod" || fc.Probes.timeout() != 15*time.Second {
+		t.Fatalf("loaded %+v", fc)
+	}
+}
+
+func TestConfigFileProblems(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{`{"environments": []}`, `"environments" is empty`},
+		{`{"environmnets": []}`, `unknown field "environmnets"`},
+		{`{"environments": [{"id": "a"}]}`, `environments[0] (a):`},
+		{`{"environments": [{"id":"x","displayName":"X","url":"https://x.crm.dynamics.com","teams":["t"],"credential":{"kind":"managed-identity"}}], "probes": {"timeout": "soon"}}`, `probes.timeout`},
+	} {
+		path := filepath.Join(t.TempDir(), "c.json")
+		if err := os.WriteFile(path, []byte(c.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := loadFileConfig(path)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.body, err, c.want)
+		}
+	}
+}
