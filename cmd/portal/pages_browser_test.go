@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,17 +200,40 @@ func TestPagesInBrowser(t *testing.T) {
 		t.Errorf("deleted endpoint still listed")
 	}
 
-	// The wizard's first step can be completed with the keyboard alone.
-	run(t, ctx, "keyboard", chromedp.Navigate(base+"/endpoints/new"), chromedp.WaitVisible(chromedp.CSS("#environment")),
-		chromedp.Focus(chromedp.CSS("#environment")))
-	for i := 0; i < 12; i++ {
-		focused, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.value || ""`))
-		if focused == "next" {
-			break
-		}
-		run(t, ctx, "tab", chromedp.KeyEvent(kb.Tab))
+	// The whole wizard can be completed with the keyboard alone.
+	run(t, ctx, "keyboard: open", chromedp.Navigate(base+"/endpoints/new"), chromedp.WaitVisible(chromedp.CSS("#environment")))
+	tabTo(t, ctx, "#environment")
+	run(t, ctx, "keyboard: environment", chromedp.KeyEvent("Contoso Test"))
+	tabTo(t, ctx, "#team")
+	run(t, ctx, "keyboard: team", chromedp.KeyEvent("Integration"))
+	tabTo(t, ctx, `button[value=next]`)
+	run(t, ctx, "keyboard: step 1", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#connectionstring")))
+	tabTo(t, ctx, "#connectionstring")
+	run(t, ctx, "keyboard: paste", chromedp.KeyEvent(cs["QueueSend"]))
+	tabTo(t, ctx, `button[value=next]`)
+	run(t, ctx, "keyboard: step 2", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#name")))
+	tabTo(t, ctx, "#name")
+	run(t, ctx, "keyboard: name", chromedp.Evaluate[chromedp.Void](`document.activeElement.select()`), chromedp.KeyEvent("Keyboard queue"))
+	tabTo(t, ctx, `button[value=next]`)
+	run(t, ctx, "keyboard: step 3", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`button[value=run]`)))
+	tabTo(t, ctx, `button[value=run]`)
+	run(t, ctx, "keyboard: validate", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#probe-result .alert-success")))
+	tabTo(t, ctx, `button[value=next]`)
+	run(t, ctx, "keyboard: step 4", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`button[value=save]`)))
+	tabTo(t, ctx, `button[value=save]`)
+	run(t, ctx, "keyboard: save", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(".flashes .alert-success")))
+	if got := text(t, ctx, "h1"); got != "Keyboard queue" {
+		t.Errorf("keyboard registration landed on %q", got)
 	}
-	run(t, ctx, "enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#connectionstring")))
+
+	// An Admin reads the audit log.
+	signInAs(t, ctx, base, "admin", "/audit")
+	run(t, ctx, "audit log", chromedp.WaitVisible(chromedp.CSS("main table")))
+	if got := text(t, ctx, "main table"); !strings.Contains(got, "endpoint.create") || !strings.Contains(got, "endpoint.delete") || !strings.Contains(got, "Rita Registrar") {
+		t.Errorf("audit log shows %q", got)
+	}
+	browsertest.CheckAccessibility(t, ctx, "audit log")
+	browsertest.Screenshot(t, ctx, "audit-log")
 
 	// Narrow screens.
 	run(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(base+"/endpoints"),
@@ -239,4 +263,21 @@ func TestWizardWithoutJavaScript(t *testing.T) {
 	next(t, ctx, `button[value=save]:not([disabled])`)
 	run(t, ctx, "save", chromedp.Click(chromedp.CSS(`button[value=save]`)), chromedp.WaitVisible(chromedp.CSS(".flashes .alert-success")))
 	browsertest.Screenshot(t, ctx, "saved-without-js")
+}
+
+// tabTo presses Tab until the focused element matches css (keyboard users' way through a form).
+func tabTo(t *testing.T, ctx context.Context, css string) {
+	t.Helper()
+	for range 40 {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.activeElement && document.activeElement.matches(`+strconv.Quote(css)+`)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			return
+		}
+		run(t, ctx, "tab", chromedp.KeyEvent(kb.Tab))
+	}
+	browsertest.Screenshot(t, ctx, "failed-tab")
+	t.Fatalf("Tab never reached %s", css)
 }
