@@ -240,6 +240,8 @@ func changes(before, after json.RawMessage) []web.Fact {
 			continue
 		case len(b) == 0:
 			out = append(out, web.Fact{Label: k, Value: nv})
+		case len(a) == 0:
+			out = append(out, web.Fact{Label: k, Value: ov})
 		default:
 			out = append(out, web.Fact{Label: k, Value: ov + " → " + nv})
 		}
