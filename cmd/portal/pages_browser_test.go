@@ -85,8 +85,10 @@ func wizardToValidate(t *testing.T, ctx context.Context, base, env, team, connec
 	run(t, ctx, "open the wizard", chromedp.Navigate(base+"/endpoints/new"), chromedp.WaitVisible(chromedp.CSS("#environment")),
 		setValue("#environment", env), setValue("#team", team))
 	next(t, ctx, "#connectionstring")
+	browsertest.CheckAccessibility(t, ctx, "wizard step 2")
 	run(t, ctx, "paste the connection string", setValue("#connectionstring", connectionString))
 	next(t, ctx, "#name")
+	browsertest.CheckAccessibility(t, ctx, "wizard step 3")
 	run(t, ctx, "fill the details", setValue("#name", name), setValue("#contract", "2"))
 	if path != "" {
 		run(t, ctx, "fill the path", setValue("#path", path))
@@ -234,6 +236,16 @@ func TestPagesInBrowser(t *testing.T) {
 	}
 	browsertest.CheckAccessibility(t, ctx, "audit log")
 	browsertest.Screenshot(t, ctx, "audit-log")
+
+	// An endpoint not registered through the portal is tested with a key pasted for that test
+	// only; the seeded namespaces do not exist, so the test explains the failure.
+	run(t, ctx, "seeded endpoint", chromedp.Navigate(base+"/endpoints?q=Orders+queue+%28payments%29&env=contoso-dev"),
+		chromedp.WaitVisible(chromedp.CSS(`table tbody tr a.btn-small`)), chromedp.Click(chromedp.CSS(`table tbody tr a.btn-small`)),
+		chromedp.WaitVisible(chromedp.CSS("#connectionstring")))
+	browsertest.CheckAccessibility(t, ctx, "test with a pasted key")
+	run(t, ctx, "test with a pasted key", setValue("#connectionstring", strings.Repeat("B", 43)+"="),
+		chromedp.Click(chromedp.CSS(`form button.btn-primary`)), chromedp.WaitVisible(chromedp.CSS("#probe-result .alert-error")))
+	browsertest.Screenshot(t, ctx, "test-with-pasted-key")
 
 	// Narrow screens.
 	run(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(base+"/endpoints"),
