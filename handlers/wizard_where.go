@@ -64,9 +64,13 @@ func (p *pages) newEndpointForm(w http.ResponseWriter, r *http.Request) error {
 	if len(teams) == 1 {
 		teams[0].Selected = true
 	}
+	drafts, err := p.draftLinks(r, id)
+	if err != nil {
+		return err
+	}
 	p.render(w, r, http.StatusOK, web.WizardWhere(p.page(w, r, "New endpoint", web.NavNew),
 		web.Wizard{Current: web.StepWhere, Reached: web.StepWhere},
-		web.WhereForm{Environments: envs, Teams: teams, Kind: kindServiceBus}))
+		web.WhereForm{Environments: envs, Teams: teams, Kind: kindServiceBus, Drafts: drafts}))
 	return nil
 }
 
@@ -129,4 +133,36 @@ func (p *pages) draftWhere(w http.ResponseWriter, r *http.Request) error {
 	p.render(w, r, status, web.WizardWhere(p.page(w, r, "New endpoint", web.NavNew), d.wizard(web.StepWhere, errs),
 		web.WhereForm{Environments: envs, Teams: teams, Kind: kind}))
 	return nil
+}
+
+// draftLinks lists the person's unfinished registrations, newest first, to continue them.
+func (p *pages) draftLinks(r *http.Request, id auth.Identity) ([]web.DraftLink, error) {
+	drafts, err := p.Store.ListDrafts(r.Context(), id.Key)
+	if err != nil {
+		return nil, err
+	}
+	var links []web.DraftLink
+	for _, d := range drafts {
+		var data draftData
+		if err := json.Unmarshal(d.Data, &data); err != nil {
+			continue
+		}
+		name := data.Fields.Name
+		if name == "" {
+			name = "Unnamed " + data.Kind + " registration"
+			if data.Kind == kindServiceBus {
+				name = "Unnamed Service Bus registration"
+			}
+		}
+		envName := d.Environment
+		if env, ok := p.Environments.Get(d.Environment); ok {
+			envName = env.DisplayName
+		}
+		step := data.Reached
+		if step < web.StepConnection {
+			step = web.StepConnection
+		}
+		links = append(links, web.DraftLink{Name: name, Environment: envName, Updated: web.Ago(p.now(), d.UpdatedAt), URL: web.StepURL(d.ID, step)})
+	}
+	return links, nil
 }

@@ -74,6 +74,15 @@ type WhereForm struct {
 	Environments []Option
 	Teams        []Option
 	Kind         string // "servicebus" or "webhook"
+	Drafts       []DraftLink
+}
+
+// DraftLink is an unfinished registration the person can continue.
+type DraftLink struct {
+	Name        string
+	Environment string
+	Updated     string
+	URL         string
 }
 
 // ConnectionForm is step 2.

@@ -204,6 +204,9 @@ func TestPagesInBrowser(t *testing.T) {
 
 	// The whole wizard can be completed with the keyboard alone.
 	run(t, ctx, "keyboard: open", chromedp.Navigate(base+"/endpoints/new"), chromedp.WaitVisible(chromedp.CSS("#environment")))
+	if got := text(t, ctx, ".draft-list"); !strings.Contains(got, "Listen-only attempt") {
+		t.Errorf("unfinished drafts offered: %q", got)
+	}
 	tabTo(t, ctx, "#environment")
 	run(t, ctx, "keyboard: environment", chromedp.KeyEvent("Contoso Test"))
 	tabTo(t, ctx, "#team")
