@@ -15,11 +15,7 @@ const pairRows = 4
 // draftConnection shows or handles step 2: the connection string, or the webhook address and
 // its authentication.
 func (p *pages) draftConnection(w http.ResponseWriter, r *http.Request) error {
-	id, err := identity(r)
-	if err != nil {
-		return err
-	}
-	d, err := p.loadDraft(r, id)
+	_, d, err := p.loadDraft(r)
 	if err != nil {
 		return err
 	}

@@ -12,11 +12,7 @@ import (
 
 // draftDetails shows or handles step 3: the registration's fields.
 func (p *pages) draftDetails(w http.ResponseWriter, r *http.Request) error {
-	id, err := identity(r)
-	if err != nil {
-		return err
-	}
-	d, err := p.loadDraft(r, id)
+	_, d, err := p.loadDraft(r)
 	if err != nil {
 		return err
 	}

@@ -111,8 +111,18 @@ func (d wizardDraft) serviceEndpoint() endpoint.ServiceEndpoint {
 	return e
 }
 
-// loadDraft reads the draft named in the URL, which must belong to the signed-in person.
-func (p *pages) loadDraft(r *http.Request, id auth.Identity) (wizardDraft, error) {
+// loadDraft reads the draft named in the URL, which must belong to the signed-in person, and
+// returns that person too.
+func (p *pages) loadDraft(r *http.Request) (auth.Identity, wizardDraft, error) {
+	id, err := identity(r)
+	if err != nil {
+		return id, wizardDraft{}, err
+	}
+	w, err := p.loadDraftOf(r, id)
+	return id, w, err
+}
+
+func (p *pages) loadDraftOf(r *http.Request, id auth.Identity) (wizardDraft, error) {
 	draftID := chi.URLParam(r, "draft")
 	d, err := p.Store.GetDraft(r.Context(), draftID, id.Key)
 	if errors.Is(err, store.ErrNotFound) {

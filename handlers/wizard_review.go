@@ -12,11 +12,7 @@ import (
 
 // draftReview shows step 5 and saves the endpoint.
 func (p *pages) draftReview(w http.ResponseWriter, r *http.Request) error {
-	id, err := identity(r)
-	if err != nil {
-		return err
-	}
-	d, err := p.loadDraft(r, id)
+	id, d, err := p.loadDraft(r)
 	if err != nil {
 		return err
 	}

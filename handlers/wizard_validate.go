@@ -10,11 +10,7 @@ import (
 // draftValidate shows step 4 and runs the test-send. With htmx the result replaces the result
 // region in place; without JavaScript the page reloads with it.
 func (p *pages) draftValidate(w http.ResponseWriter, r *http.Request) error {
-	id, err := identity(r)
-	if err != nil {
-		return err
-	}
-	d, err := p.loadDraft(r, id)
+	id, d, err := p.loadDraft(r)
 	if err != nil {
 		return err
 	}

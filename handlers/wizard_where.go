@@ -103,11 +103,7 @@ func (p *pages) newEndpointCreate(w http.ResponseWriter, r *http.Request) error 
 
 // draftWhere shows or changes step 1 of an existing draft.
 func (p *pages) draftWhere(w http.ResponseWriter, r *http.Request) error {
-	id, err := identity(r)
-	if err != nil {
-		return err
-	}
-	d, err := p.loadDraft(r, id)
+	id, d, err := p.loadDraft(r)
 	if err != nil {
 		return err
 	}
