@@ -47,6 +47,12 @@ func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
 	if pasted || !stored {
 		var errs web.FieldErrors
 		e, emulator, errs = pastedSecret(c.Endpoint, r.PostFormValue("connectionstring"), r.PostFormValue("webhookkey"), r.PostFormValue("pairs"))
+		if errs != nil && isHTMX(r) {
+			// From a list row: the key has to be pasted on the test page.
+			w.Header().Set("HX-Redirect", web.EndpointURL(c.Env.ID, c.Endpoint.ID)+"/test")
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
 		if errs != nil {
 			v, verr := p.endpointView(ctx, id, c, false)
 			if verr != nil {
