@@ -49,7 +49,9 @@ func concretePath(mux *chi.Mux, method, route string) string {
 // without a session it redirects to sign-in (page loads) or answers 401 (htmx, forms, APIs):
 // a route added later cannot forget.
 func TestEveryRouteRequiresSignIn(t *testing.T) {
-	p := newTestPortal(t, nil)
+	// With the endpoint pages registered (their dependencies are never reached without a
+	// session), so every route of the full portal is swept.
+	p := newTestPortal(t, func(c *Config) { c.Pages = &Pages{} })
 	c := p.browser(t)
 	checked := 0
 	err := chi.Walk(p.srv.mux, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
