@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 )
 
@@ -77,6 +78,10 @@ func CloudOfHost(host string) Cloud {
 // "mybus.servicebus.windows.net:5671". Tools store it in solutionnamespace.
 func NamespaceName(host string) string {
 	h := hostWithoutPort(host)
+	if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+		// A local emulator's address has no namespace label: the address is the name.
+		return h
+	}
 	name, _, _ := strings.Cut(h, ".")
 	return name
 }

@@ -71,7 +71,7 @@ func TestScaleOutOnPostgreSQL(t *testing.T) {
 		t.Fatalf("connection on replica 1: %d", resp.StatusCode)
 	}
 	details := url.Values{"name": {"Scale-out queue"}, "contract": {"2"}, "messageformat": {"2"}, "userclaim": {"1"}, "authtype": {"2"},
-		"path": {"dataverse-queue"}, "namespaceaddress": {"sb://" + sbAddr + "/"}, "solutionnamespace": {"127"},
+		"path": {"dataverse-queue"}, "namespaceaddress": {"sb://" + sbAddr + "/"}, "solutionnamespace": {"127.0.0.1"},
 		"saskeyname": {"QueueSend"}, "nav": {"next"}}
 	if resp := post("/drafts/"+draft+"/details", details); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("details on replica 1: %d", resp.StatusCode)
