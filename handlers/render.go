@@ -37,7 +37,18 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, title, nav string)
 		DevMode:   s.cfg.DevMode,
 		Flashes:   s.takeFlashes(w, r),
 		User:      pageUser(r),
+		HideNew:   !s.mayRegister(r),
 	}
+}
+
+// mayRegister says whether to offer "New endpoint": the signed-in person may register for a
+// team in at least one environment.
+func (s *Server) mayRegister(r *http.Request) bool {
+	id, ok := auth.IdentityFrom(r.Context())
+	if !ok || s.cfg.Pages == nil || s.cfg.Pages.Environments == nil {
+		return ok
+	}
+	return (&pages{Server: s, Pages: s.cfg.Pages}).canRegisterAnywhere(id)
 }
 
 // pageUser is the signed-in person for the layout's user menu (nil on public pages).

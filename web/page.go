@@ -10,6 +10,7 @@ type Page struct {
 	Flashes   []Flash
 	RequestID string
 	DevMode   bool // shows a "local stack" badge so nobody mistakes dev for production
+	HideNew   bool // the person may not register endpoints: no "New endpoint" links
 }
 
 // Navigation entries.

@@ -183,7 +183,7 @@ func TestPagesInBrowser(t *testing.T) {
 	if got := text(t, ctx, "main"); !strings.Contains(got, "Orders from the browser test") {
 		t.Errorf("the Viewer does not see the team's endpoint: %q", got)
 	}
-	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('a[href="/endpoints/new"]').length`)); n != 1 { // the navigation link only
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('a[href="/endpoints/new"]').length`)); n != 0 {
 		t.Errorf("the Viewer is offered %d New endpoint links", n)
 	}
 	run(t, ctx, "viewer tests", chromedp.Navigate(endpointURL), chromedp.WaitVisible(chromedp.CSS(`form button.btn-primary`)),
