@@ -437,8 +437,10 @@ func (v *validator) webhookURL() {
 	if u.Fragment != "" {
 		v.add(FieldURL, "Remove the #fragment from the URL; it is never sent to the server.")
 	}
-	if e.AuthType == AuthTypeWebhookKey && u.Query().Has("code") {
-		v.add(FieldURL, "Remove ?code= from the URL and put the key in the webhook key field, where it stays secret.")
+	// A function key in the URL would be shown and audited like any address: it belongs in
+	// the authentication value, which is write-only and encrypted.
+	if u.Query().Has("code") {
+		v.add(FieldURL, "Remove ?code= from the URL and choose Webhook key authentication with that key, where it stays secret.")
 	}
 }
 

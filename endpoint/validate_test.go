@@ -143,6 +143,11 @@ func TestValidateRules(t *testing.T) {
 		{"webhook URL userinfo", hook, func(e *ServiceEndpoint) { e.URL = "https://u:p@example.com/hook" }, FieldURL, "user name and password"},
 		{"webhook URL fragment", hook, func(e *ServiceEndpoint) { e.URL = "https://example.com/hook#x" }, FieldURL, "#fragment"},
 		{"webhook URL with code", hook, func(e *ServiceEndpoint) { e.URL = "https://example.com/hook?code=abc" }, FieldURL, "?code="},
+		{"webhook URL with code, header auth", hook, func(e *ServiceEndpoint) {
+			e.URL = "https://example.com/hook?code=abc"
+			e.AuthType = AuthTypeHTTPHeader
+			e.AuthValue = FormatWebhookSettings([]WebhookSetting{{Name: "x-api-key", Value: NewSecret("v")}})
+		}, FieldURL, "?code="},
 		{"webhook URL too long", hook, func(e *ServiceEndpoint) { e.URL = "https://example.com/" + long(2000) }, FieldURL, "at most 2000"},
 		{"webhook auth required", hook, func(e *ServiceEndpoint) { e.AuthType = 0 }, FieldAuthType, "webhook key, HTTP header or HTTP query string"},
 		{"webhook with SAS auth", hook, func(e *ServiceEndpoint) { e.AuthType = AuthTypeSASKey }, FieldAuthType, "instead of SAS key"},

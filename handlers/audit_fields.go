@@ -2,8 +2,11 @@ package handlers
 
 import (
 	"encoding/json"
+	"net/http"
 
+	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/endpoint"
+	"github.com/contoso/sbportal/store"
 )
 
 // auditSnapshot is an endpoint's non-secret fields for the audit trail's before and after.
@@ -37,4 +40,20 @@ func auditSnapshot(e endpoint.ServiceEndpoint) json.RawMessage {
 	}
 	b, _ := json.Marshal(m)
 	return b
+}
+
+// updateAudited writes e to Dataverse (c is the endpoint as read before) and records the
+// outcome in the audit trail, failed or not.
+func (p *pages) updateAudited(r *http.Request, id auth.Identity, c catalogEntry, e endpoint.ServiceEndpoint, action, failTitle string) error {
+	ctx := r.Context()
+	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: action, Environment: c.Env.ID,
+		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(c.Endpoint), After: auditSnapshot(e), RequestID: RequestID(ctx)}
+	if err := c.Env.Client.UpdateEndpoint(ctx, e); err != nil {
+		audit.Outcome, audit.Detail = store.AuditFailed, dataverseMessage(err)
+		_, _ = p.Store.AppendAudit(ctx, audit)
+		return dataverseError(failTitle, err)
+	}
+	audit.Outcome = store.AuditSucceeded
+	_, err := p.Store.AppendAudit(ctx, audit)
+	return err
 }

@@ -15,12 +15,8 @@ var auditActions = []string{"endpoint.create", "endpoint.edit", "endpoint.rekey"
 
 // auditLog shows the audit trail to Admins, newest first, with filters.
 func (p *pages) auditLog(w http.ResponseWriter, r *http.Request) error {
-	id, err := identity(r)
-	if err != nil {
+	if err := p.authorize(r, auth.ActionViewAudit, auth.Resource{}); err != nil {
 		return err
-	}
-	if err := p.cfg.Policy.Check(id, auth.ActionViewAudit, auth.Resource{}); err != nil {
-		return denied(err)
 	}
 	q := r.URL.Query()
 	f := store.AuditFilter{ActorKey: strings.TrimSpace(q.Get("actor")), Action: q.Get("action"), Environment: q.Get("env"), Limit: 50}

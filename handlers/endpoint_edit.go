@@ -6,7 +6,6 @@ import (
 
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/endpoint"
-	"github.com/contoso/sbportal/store"
 	"github.com/contoso/sbportal/web"
 )
 
@@ -53,8 +52,8 @@ func (p *pages) endpointEdit(w http.ResponseWriter, r *http.Request) error {
 			p.render(w, r, http.StatusConflict, web.EditPage(p.page(w, r, title, web.NavEndpoints), form))
 			return nil
 		}
-		rec := p.probe(ctx, withSecret, modeSend, emulator, false)
-		if err := p.recordRun(ctx, id, c.Env.ID, e.ID, "", 0, rec); err != nil {
+		rec, err := p.proveAndRecord(ctx, id, c.Env.ID, withSecret, emulator)
+		if err != nil {
 			return err
 		}
 		if !rec.Passed {
@@ -64,15 +63,7 @@ func (p *pages) endpointEdit(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.edit", Environment: c.Env.ID,
-		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(old), After: auditSnapshot(e), RequestID: RequestID(ctx)}
-	if err := c.Env.Client.UpdateEndpoint(ctx, e); err != nil {
-		audit.Outcome, audit.Detail = store.AuditFailed, dataverseMessage(err)
-		_, _ = p.Store.AppendAudit(ctx, audit)
-		return dataverseError("Dataverse did not save the changes", err)
-	}
-	audit.Outcome = store.AuditSucceeded
-	if _, err := p.Store.AppendAudit(ctx, audit); err != nil {
+	if err := p.updateAudited(r, id, c, e, "endpoint.edit", "Dataverse did not save the changes"); err != nil {
 		return err
 	}
 	p.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Changes to “" + e.Name + "” were saved."})

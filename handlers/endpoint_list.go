@@ -44,7 +44,7 @@ func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
 	matched := slices.DeleteFunc(slices.Clone(entries), func(e catalogEntry) bool { return !matchesQuery(q, e) })
 	sortEntries(matched, q.Sort)
 
-	l := web.EndpointList{Query: q, Total: len(matched), PageSize: listPageSize, Now: now,
+	l := web.EndpointList{Query: q, Total: len(matched), Now: now,
 		CanRegister: p.canRegisterAnywhere(id)}
 	l.Pages = max(1, (len(matched)+listPageSize-1)/listPageSize)
 	l.Page = min(max(q.Page, 1), l.Pages)

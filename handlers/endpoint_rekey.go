@@ -41,8 +41,8 @@ func (p *pages) endpointRekey(w http.ResponseWriter, r *http.Request) error {
 		p.render(w, r, http.StatusUnprocessableEntity, web.RekeyPage(p.page(w, r, title, web.NavEndpoints), form))
 		return nil
 	}
-	rec := p.probe(ctx, e, modeSend, emulator, false)
-	if err := p.recordRun(ctx, id, c.Env.ID, e.ID, "", 0, rec); err != nil {
+	rec, err := p.proveAndRecord(ctx, id, c.Env.ID, e, emulator)
+	if err != nil {
 		return err
 	}
 	if !rec.Passed {
@@ -51,18 +51,10 @@ func (p *pages) endpointRekey(w http.ResponseWriter, r *http.Request) error {
 		p.render(w, r, http.StatusUnprocessableEntity, web.RekeyPage(p.page(w, r, title, web.NavEndpoints), form))
 		return nil
 	}
-	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.rekey", Environment: c.Env.ID,
-		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(c.Endpoint), After: auditSnapshot(e), RequestID: RequestID(ctx)}
-	if err := c.Env.Client.UpdateEndpoint(ctx, e); err != nil {
-		audit.Outcome, audit.Detail = store.AuditFailed, dataverseMessage(err)
-		_, _ = p.Store.AppendAudit(ctx, audit)
-		return dataverseError("Dataverse did not take the new key", err)
-	}
-	if err := p.keepSecret(r, c.Env.ID, e); err != nil {
+	if err := p.updateAudited(r, id, c, e, "endpoint.rekey", "Dataverse did not take the new key"); err != nil {
 		return err
 	}
-	audit.Outcome = store.AuditSucceeded
-	if _, err := p.Store.AppendAudit(ctx, audit); err != nil {
+	if err := p.keepSecret(r, c.Env.ID, e); err != nil {
 		return err
 	}
 	p.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "The new key passed the test and “" + e.Name + "” now uses it."})

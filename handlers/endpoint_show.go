@@ -45,8 +45,8 @@ func (p *pages) loadEndpoint(r *http.Request, id auth.Identity, action auth.Acti
 		return catalogEntry{}, dataverseError("Dataverse did not return the endpoint", err)
 	}
 	c := catalogEntry{Env: env, Endpoint: ep, Owner: owner, ViaPortal: via}
-	if err := p.cfg.Policy.Check(id, action, c.resource()); err != nil {
-		return catalogEntry{}, denied(err)
+	if err := p.authorize(r, action, c.resource()); err != nil {
+		return catalogEntry{}, err
 	}
 	return c, nil
 }
@@ -70,7 +70,7 @@ func (p *pages) loadForAction(r *http.Request, a auth.Action) (auth.Identity, ca
 func (p *pages) endpointView(ctx context.Context, id auth.Identity, c catalogEntry, withDetails bool) (web.EndpointView, error) {
 	ep := c.Endpoint
 	v := web.EndpointView{Environment: c.Env.ID, EnvironmentName: c.Env.DisplayName, ID: ep.ID, Name: ep.Name,
-		OwnerTeam: c.Owner.Team, ViaPortal: c.ViaPortal, Fields: endpointFacts(c),
+		Fields:    endpointFacts(c),
 		CanTest:   p.cfg.Policy.Can(id, auth.ActionTest, c.resource()),
 		CanEdit:   p.cfg.Policy.Can(id, auth.ActionEdit, c.resource()),
 		CanRekey:  p.cfg.Policy.Can(id, auth.ActionRekey, c.resource()),
@@ -102,7 +102,8 @@ func (p *pages) endpointView(ctx context.Context, id auth.Identity, c catalogEnt
 		v.StepsError = "The steps could not be read: " + dataverseMessage(err)
 	}
 	for _, s := range steps {
-		v.Steps = append(v.Steps, web.StepRow{Name: s.Name, Stage: stageLabel(s.Stage), Mode: modeLabel(s.Mode)})
+		v.Steps = append(v.Steps, web.StepRow{Name: s.Name, Stage: stageLabel(s.Stage), Mode: modeLabel(s.Mode),
+			State: stateLabel(s.StateCode), FilteringAttributes: s.FilteringAttributes})
 	}
 	return v, nil
 }
@@ -121,7 +122,7 @@ func (p *pages) endpointShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p.render(w, r, http.StatusOK, web.EndpointPage(p.page(w, r, c.Endpoint.Name, web.NavEndpoints), v, web.EndpointList{Now: p.now()}))
+	p.render(w, r, http.StatusOK, web.EndpointPage(p.page(w, r, c.Endpoint.Name, web.NavEndpoints), v))
 	return nil
 }
 
@@ -185,6 +186,13 @@ func stageLabel(s int) string {
 		return "Post-operation"
 	}
 	return strconv.Itoa(s)
+}
+
+func stateLabel(s int) string {
+	if s == 0 {
+		return "Enabled"
+	}
+	return "Disabled"
 }
 
 func modeLabel(m int) string {

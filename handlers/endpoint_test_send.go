@@ -11,15 +11,7 @@ import (
 
 // endpointTestForm asks for a key to test an endpoint whose key the portal does not keep.
 func (p *pages) endpointTestForm(w http.ResponseWriter, r *http.Request) error {
-	id, err := identity(r)
-	if err != nil {
-		return err
-	}
-	c, err := p.loadEndpoint(r, id, auth.ActionTest)
-	if err != nil {
-		return err
-	}
-	v, err := p.endpointView(r.Context(), id, c, false)
+	_, c, v, err := p.loadForAction(r, auth.ActionTest)
 	if err != nil {
 		return err
 	}
@@ -63,8 +55,8 @@ func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	rec := p.probe(ctx, e, modeSend, emulator, false)
-	if err := p.recordRun(ctx, id, c.Env.ID, e.ID, "", 0, rec); err != nil {
+	rec, err := p.proveAndRecord(ctx, id, c.Env.ID, e, emulator)
+	if err != nil {
 		return err
 	}
 	view := rec.view("")
@@ -72,7 +64,7 @@ func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
 		if r.URL.Query().Get("row") != "" {
 			row := p.row(id, catalogEntry{Env: c.Env, Endpoint: c.Endpoint, Owner: c.Owner, ViaPortal: c.ViaPortal,
 				HasLastRun: true, LastRun: store.ValidationRun{Result: resultOf(rec), Summary: rec.Title, StartedAt: rec.At}})
-			p.render(w, r, http.StatusOK, web.RowResult(web.EndpointList{Now: p.now()}, row, view))
+			p.render(w, r, http.StatusOK, web.RowResult(p.now(), row, view))
 			return nil
 		}
 		p.render(w, r, http.StatusOK, web.ProbeResult(view))
@@ -83,7 +75,7 @@ func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Result = view
-	p.render(w, r, http.StatusOK, web.EndpointPage(p.page(w, r, c.Endpoint.Name, web.NavEndpoints), v, web.EndpointList{Now: p.now()}))
+	p.render(w, r, http.StatusOK, web.EndpointPage(p.page(w, r, c.Endpoint.Name, web.NavEndpoints), v))
 	return nil
 }
 

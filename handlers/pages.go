@@ -48,14 +48,6 @@ func identity(r *http.Request) (auth.Identity, error) {
 	return id, nil
 }
 
-// denied turns the policy's refusal into a 403 page with its reason.
-func denied(err error) error {
-	if d, ok := err.(*auth.Denied); ok {
-		return &Error{Status: http.StatusForbidden, Title: "You cannot do this", Message: "Not allowed: " + d.Reason + ". Ask your portal administrator if you need this."}
-	}
-	return err
-}
-
 // fingerprint identifies exactly the values a validation tested: every field that affects
 // delivery and every secret. It is keyed so the stored value reveals nothing about the
 // secrets.

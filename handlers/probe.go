@@ -52,6 +52,12 @@ func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode stri
 	return rec
 }
 
+// proveAndRecord runs a test-send of a saved endpoint and records it in its history.
+func (p *pages) proveAndRecord(ctx context.Context, id auth.Identity, env string, e endpoint.ServiceEndpoint, emulator bool) (runRecord, error) {
+	rec := p.probe(ctx, e, modeSend, emulator, false)
+	return rec, p.recordRun(ctx, id, env, e.ID, "", 0, rec)
+}
+
 // recordRun stores a validation run for the history and the list's "last validation".
 func (p *pages) recordRun(ctx context.Context, id auth.Identity, env, endpointID, draftID string, draftVersion int64, rec runRecord) error {
 	result := store.ValidationFailed

@@ -118,27 +118,22 @@ func (p *pages) loadDraft(r *http.Request) (auth.Identity, wizardDraft, error) {
 	if err != nil {
 		return id, wizardDraft{}, err
 	}
-	w, err := p.loadDraftOf(r, id)
-	return id, w, err
-}
-
-func (p *pages) loadDraftOf(r *http.Request, id auth.Identity) (wizardDraft, error) {
 	draftID := chi.URLParam(r, "draft")
 	d, err := p.Store.GetDraft(r.Context(), draftID, id.Key)
 	if errors.Is(err, store.ErrNotFound) {
-		return wizardDraft{}, &Error{Status: http.StatusNotFound, Title: "This registration draft is gone",
+		return id, wizardDraft{}, &Error{Status: http.StatusNotFound, Title: "This registration draft is gone",
 			Message: "Drafts are kept for 24 hours and belong to the person who started them. Start a new registration."}
 	}
 	if err != nil {
-		return wizardDraft{}, err
+		return id, wizardDraft{}, err
 	}
 	w := wizardDraft{Draft: d}
 	if len(d.Data) > 0 {
 		if err := json.Unmarshal(d.Data, &w.data); err != nil {
-			return wizardDraft{}, fmt.Errorf("decode draft %s: %w", d.ID, err)
+			return id, wizardDraft{}, fmt.Errorf("decode draft %s: %w", d.ID, err)
 		}
 	}
-	return w, nil
+	return id, w, nil
 }
 
 // saveDraft writes the draft's state back; a concurrent change (another tab) is reported as a

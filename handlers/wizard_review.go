@@ -44,13 +44,8 @@ func (p *pages) draftReview(w http.ResponseWriter, r *http.Request) error {
 			return p.saveEndpoint(w, r, id, d)
 		}
 	}
-	env, _ := p.Environments.Get(d.Environment)
-	envName := d.Environment
-	if env != nil {
-		envName = env.DisplayName
-	}
 	form := web.ReviewForm{Summary: p.summaryFacts(d, e), Result: d.data.LastRun.view(fp), CanSave: canSave,
-		WhyNotSave: why, Environment: envName, Team: d.data.Team}
+		WhyNotSave: why}
 	p.render(w, r, http.StatusOK, web.WizardReview(p.page(w, r, "New endpoint: review", web.NavNew), d.wizard(web.StepReview, nil), form))
 	return nil
 }
@@ -65,8 +60,8 @@ func (p *pages) saveEndpoint(w http.ResponseWriter, r *http.Request, id auth.Ide
 		return &Error{Status: http.StatusConflict, Title: "Environment no longer configured",
 			Message: "The draft's Dataverse environment is not in the portal's configuration any more. Start a new registration."}
 	}
-	if err := p.cfg.Policy.Check(id, auth.ActionRegister, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: d.data.Team}); err != nil {
-		return denied(err)
+	if err := p.authorize(r, auth.ActionRegister, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: d.data.Team}); err != nil {
+		return err
 	}
 	claim, err := p.Store.ClaimDraftForSave(ctx, d.ID, id.Key, d.Version)
 	switch {

@@ -44,7 +44,7 @@ func (p *pages) draftValidate(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	form := web.ValidateForm{Modes: modeOptions(d.data.Mode), Result: d.data.LastRun.view(p.fingerprint(e)),
-		Summary: p.summaryFacts(d, e), CanProbe: true}
+		Summary: p.summaryFacts(d, e)}
 	if e.Contract.IsRelay() && e.Contract != endpoint.ContractRest {
 		form.Modes = form.Modes[:1]
 	}

@@ -2,20 +2,16 @@ package servicebus
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
-	"math/big"
 	"net"
 	"net/netip"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/contoso/sbportal/servicebus/emulator"
 )
 
 // fakeDNS is a Resolver for tests: names map to fixed answers, or to a sequence of answers
@@ -65,41 +61,17 @@ func (d *fakeDNS) count(name string) int {
 	return d.lookups[strings.ToLower(name)]
 }
 
-// testCert makes a self-signed certificate for hosts and a pool that trusts it.
+// testCert makes a self-signed certificate for hosts (the emulator's own helper) and a pool
+// that trusts it.
 func testCert(t testing.TB, hosts ...string) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: hosts[0]},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
+	cfg, leaf, err := emulator.SelfSignedTLS(hosts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+	return cfg.Certificates[0], pool
 }
 
 // assertNoSecret fails when any secret appears anywhere in the result.

@@ -53,7 +53,7 @@ type Wizard struct {
 
 // StepURL is the address of a wizard step of a draft.
 func StepURL(draftID string, s WizardStep) string {
-	if draftID == "" || s == StepWhere && draftID == "" {
+	if draftID == "" {
 		return "/endpoints/new"
 	}
 	switch s {
@@ -143,21 +143,17 @@ type ProbeView struct {
 
 // ValidateForm is step 4.
 type ValidateForm struct {
-	Modes    []Option // "send", "check"
-	Result   ProbeView
-	Summary  []Fact
-	CanProbe bool
-	Message  string // why probing is not possible (e.g. webhook relay not supported)
+	Modes   []Option // "send", "check"
+	Result  ProbeView
+	Summary []Fact
 }
 
 // ReviewForm is step 5.
 type ReviewForm struct {
-	Summary     []Fact
-	Result      ProbeView
-	CanSave     bool
-	WhyNotSave  string
-	Environment string
-	Team        string
+	Summary    []Fact
+	Result     ProbeView
+	CanSave    bool
+	WhyNotSave string
 }
 
 // EndpointRow is one line of the endpoints list.
@@ -201,7 +197,6 @@ type EndpointList struct {
 	Total        int
 	Page         int
 	Pages        int
-	PageSize     int
 	Environments []Option
 	Contracts    []Option
 	Teams        []Option
@@ -221,8 +216,6 @@ type EndpointView struct {
 	ID              string
 	Name            string
 	Fields          []Fact
-	OwnerTeam       string
-	ViaPortal       bool
 	KeyStored       bool
 	History         []ValidationRow
 	Audit           []AuditRow
@@ -237,11 +230,10 @@ type EndpointView struct {
 
 // ValidationRow is one validation run in a history table.
 type ValidationRow struct {
-	When     time.Time
-	By       string
-	Passed   bool
-	Summary  string
-	Duration string
+	When    time.Time
+	By      string
+	Passed  bool
+	Summary string
 }
 
 // AuditRow is one audit entry as a table row.
@@ -259,7 +251,7 @@ type AuditRow struct {
 
 // StepRow is a processing step registered against an endpoint.
 type StepRow struct {
-	Name, Message, Entity, Stage, Mode, State string
+	Name, Stage, Mode, State, FilteringAttributes string
 }
 
 // AuditLog is the admins' audit page.
@@ -280,9 +272,7 @@ type EditForm struct {
 	Details DetailsForm
 	Errors  FieldErrors
 	Message string
-	// NeedsValidation says the change affects delivery and is validated before it is saved.
-	NeedsValidation bool
-	Result          ProbeView
+	Result  ProbeView
 }
 
 // RekeyForm replaces the key of a saved endpoint.
