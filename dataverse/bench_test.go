@@ -112,7 +112,7 @@ func BenchmarkListEndpoints10kClient(b *testing.B) {
 			replay.URL+"/api/data/v9.2/serviceendpoints?"+nextQuery, 1))
 	}))
 	defer replay.Close()
-	cred, _ := s.tokens.CredentialConfig(emulator.DevApp).NewCredential(nil)
+	cred, _ := credentialConfig(s.tokens, emulator.DevApp).NewCredential(nil)
 	c, err := dataverse.New(replay.URL, dataverse.Options{Credential: cred, AllowHTTP: true})
 	if err != nil {
 		b.Fatal(err)

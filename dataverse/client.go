@@ -350,12 +350,17 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 
 // getJSON runs a safe GET and decodes the answer into v.
 func (c *Client) getJSON(ctx context.Context, op, u string, v any) error {
+	return c.get(ctx, op, u, func(dec *json.Decoder) error { return dec.Decode(v) })
+}
+
+// get runs a safe GET and reads the answer with decode.
+func (c *Client) get(ctx context.Context, op, u string, decode func(*json.Decoder) error) error {
 	resp, err := c.send(ctx, request{op: op, method: http.MethodGet, url: u, safe: true})
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+	if err := decode(json.NewDecoder(resp.Body)); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("dataverse: %s: %w", op, ctx.Err())
 		}

@@ -63,6 +63,19 @@ func issuer(t testing.TB) *emulator.TokenIssuer {
 	return sharedIssuer.t
 }
 
+// credentialConfig signs in as app through the local token issuer, trusting its certificate
+// in-process.
+func credentialConfig(tok *emulator.TokenIssuer, app emulator.AppRegistration) dataverse.CredentialConfig {
+	return dataverse.CredentialConfig{
+		Kind:          dataverse.ClientSecretCredential,
+		TenantID:      tok.TenantID(),
+		ClientID:      app.ClientID,
+		ClientSecret:  dataverse.ConfigSecret(app.ClientSecret),
+		AuthorityHost: tok.AuthorityHost(),
+		AuthorityCAs:  tok.CertPool(),
+	}
+}
+
 func newStack(t testing.TB, opts ...func(*dataverse.Options)) *stack {
 	t.Helper()
 	tok := issuer(t)
@@ -72,7 +85,7 @@ func newStack(t testing.TB, opts ...func(*dataverse.Options)) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { org.Close() })
-	cred, err := tok.CredentialConfig(emulator.DevApp).NewCredential(nil)
+	cred, err := credentialConfig(tok, emulator.DevApp).NewCredential(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +447,7 @@ func TestNotAMemberOfTheOrganization(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer org.Close()
-	cred, _ := tok.CredentialConfig(emulator.DevApp).NewCredential(nil)
+	cred, _ := credentialConfig(tok, emulator.DevApp).NewCredential(nil)
 	c, _ := dataverse.New(org.URL(), dataverse.Options{Credential: cred, AllowHTTP: true})
 	_, err = c.WhoAmI(context.Background())
 	var de *dataverse.Error
@@ -563,7 +576,7 @@ func TestWrongSecretIsUnauthorized(t *testing.T) {
 	defer org.Close()
 	bad := emulator.DevApp
 	bad.ClientSecret = "wrong"
-	cred, _ := tok.CredentialConfig(bad).NewCredential(nil)
+	cred, _ := credentialConfig(tok, bad).NewCredential(nil)
 	c, _ := dataverse.New(org.URL(), dataverse.Options{Credential: cred, AllowHTTP: true,
 		Retry: dataverse.RetryPolicy{MaxAttempts: 1}})
 	_, err = c.WhoAmI(context.Background())
@@ -607,7 +620,7 @@ func TestHTTPSEnvironmentWithoutAllowHTTP(t *testing.T) {
 	if !strings.HasPrefix(org.URL(), "https://") {
 		t.Fatalf("URL = %s", org.URL())
 	}
-	cred, _ := tok.CredentialConfig(emulator.DevApp).NewCredential(nil)
+	cred, _ := credentialConfig(tok, emulator.DevApp).NewCredential(nil)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: tok.CertPool()}
 	c, err := dataverse.New(org.URL(), dataverse.Options{Credential: cred, HTTPClient: &http.Client{Transport: tr}})

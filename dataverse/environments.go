@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -405,65 +404,11 @@ func (e *Environments) Check(ctx context.Context) []EnvironmentStatus {
 
 // describeProblem turns a WhoAmI failure into one line a person can act on.
 func describeProblem(err error, timeout time.Duration) string {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf("no answer within %s: %s", timeout, oneLine(err))
+	var de *Error
+	if errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &de) {
+		return fmt.Sprintf("No answer within %s (%s). Try again in a minute.", timeout, oneLine(err))
 	}
 	return Explain(err)
-}
-
-// Explain turns a client error into one line a person can act on (for pages and readiness
-// reports); it never includes secrets because errors never hold them.
-func Explain(err error) string {
-	var de *Error
-	if errors.As(err, &de) {
-		switch de.Kind {
-		case Unauthorized:
-			if de.Status == 0 {
-				return "could not get a token: " + tokenProblem(de.Err) + " (check tenantId, clientId and the secret or certificate)"
-			}
-			return "Dataverse refused the token (401): check that the app registration has an application user in this environment"
-		case Forbidden:
-			return "Dataverse refused access (403): " + de.Message + " (give the application user a security role with the service endpoint privileges)"
-		case Throttled:
-			return fmt.Sprintf("Dataverse is throttling requests (429): try again in %s", max(de.RetryAfter, time.Second).Round(time.Second))
-		case Unavailable:
-			return "Dataverse is unreachable: " + oneLine(de)
-		case NotFound, Invalid, Conflict:
-			if de.Message != "" {
-				return de.Message
-			}
-		}
-	}
-	return oneLine(err)
-}
-
-// tokenProblem picks Entra's error_description out of an azidentity failure (whose text
-// repeats the whole HTTP exchange), or falls back to the first line of the error.
-func tokenProblem(err error) string {
-	if err == nil {
-		return ""
-	}
-	msg := err.Error()
-	const key = `"error_description":`
-	if i := strings.Index(msg, key); i >= 0 {
-		rest := strings.TrimSpace(msg[i+len(key):])
-		var desc string
-		if json.NewDecoder(strings.NewReader(rest)).Decode(&desc) == nil && desc != "" {
-			return oneLine(errors.New(desc))
-		}
-	}
-	return oneLine(err)
-}
-
-func oneLine(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := strings.Join(strings.Fields(err.Error()), " ")
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
 }
 
 // verify interfaces used by NewCredential at compile time.

@@ -93,6 +93,21 @@ func TestNewEnvironmentsReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// devConfigs configures the dev stack's organizations as the portal's dev command does:
+// Contoso Dev for Integration and Finance, Contoso Test for Integration.
+func devConfigs(dev *emulator.DevStack) []dataverse.EnvironmentConfig {
+	ids := []string{"contoso-dev", "contoso-test"}
+	teams := [][]string{{"Integration", "Finance"}, {"Integration"}}
+	var cfgs []dataverse.EnvironmentConfig
+	for i, org := range dev.Environments {
+		cred := credentialConfig(dev.Tokens, emulator.DevApp)
+		cred.AuthorityCAFile = dev.CAFile
+		cfgs = append(cfgs, dataverse.EnvironmentConfig{ID: ids[i], DisplayName: org.Name(), URL: org.URL(),
+			Teams: teams[i], AllowInsecureHTTP: true, Credential: cred})
+	}
+	return cfgs
+}
+
 func TestDevStackEnvironmentsCheckAndPersist(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -102,7 +117,7 @@ func TestDevStackEnvironmentsCheckAndPersist(t *testing.T) {
 	}
 	// The configs survive a trip through the JSON file format (trust comes from the CA file).
 	var cfgs []dataverse.EnvironmentConfig
-	js, _ := json.Marshal(dev.Configs)
+	js, _ := json.Marshal(devConfigs(dev))
 	if err := json.Unmarshal(js, &cfgs); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +169,7 @@ func TestDevStackEnvironmentsCheckAndPersist(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dev2.Close()
-	envs2, err := dataverse.NewEnvironments(dev2.Configs, dataverse.EnvironmentsOptions{})
+	envs2, err := dataverse.NewEnvironments(devConfigs(dev2), dataverse.EnvironmentsOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,17 +245,62 @@ func TestClientCertificateCredentialEndToEnd(t *testing.T) {
 
 func TestExplain(t *testing.T) {
 	cases := []struct {
-		err  error
-		want string
+		err     error
+		want    []string
+		notWant []string
 	}{
-		{&dataverse.Error{Kind: dataverse.Throttled, Status: 429, RetryAfter: 90 * time.Second}, "try again in 1m30s"},
-		{&dataverse.Error{Kind: dataverse.Invalid, Status: 400, Message: "SASKey length should be 44"}, "SASKey length should be 44"},
-		{&dataverse.Error{Kind: dataverse.Forbidden, Status: 403, Message: "missing prvCreateServiceEndpoint"}, "security role"},
-		{&dataverse.Error{Kind: dataverse.Unauthorized, Err: errors.New(`RESPONSE 401 {"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}`)}, "could not get a token: AADSTS7000215: Invalid client secret provided."},
+		{&dataverse.Error{Kind: dataverse.Throttled, Status: 429, RetryAfter: 90 * time.Second},
+			[]string{"Dataverse is throttling", "Try again in 1m30s."}, []string{"unavailable", "Unavailable"}},
+		{&dataverse.Error{Kind: dataverse.Throttled, Status: 429, RetryAfter: 1500 * time.Millisecond},
+			[]string{"Dataverse is throttling", "Try again in 2s."}, []string{"unavailable"}},
+		{&dataverse.Error{Kind: dataverse.Throttled, Status: 429},
+			[]string{"Dataverse is throttling", "Wait a minute"}, []string{"unavailable", "Try again in 0s"}},
+		{&dataverse.Error{Kind: dataverse.Invalid, Status: 400, Message: "SASKey length should be 44"},
+			[]string{"Dataverse rejected the values: SASKey length should be 44. Correct them"}, nil},
+		{&dataverse.Error{Kind: dataverse.Forbidden, Status: 403, Code: dataverse.CodeMissingPrivilege,
+			Message: "Principal user (Id=x, type=8, roleCount=1, privilegeCount=7) is missing prvCreateServiceEndpoint privilege (Id=y) on OTC=4618"},
+			[]string{"application user lacks the prvCreateServiceEndpoint privilege", "security role"}, []string{"roleCount"}},
+		{&dataverse.Error{Kind: dataverse.Forbidden, Status: 403, Code: dataverse.CodeNotOrgMember, Message: "The user is not a member of the organization."},
+			[]string{"not a member of this Dataverse environment", "application user"}, nil},
+		{&dataverse.Error{Kind: dataverse.Forbidden, Status: 403, Message: "no"},
+			[]string{"HTTP 403: no", "security role"}, nil},
+		{&dataverse.Error{Kind: dataverse.Unauthorized, Err: errors.New(`RESPONSE 401 {"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}`)},
+			[]string{"could not get a token for Dataverse: AADSTS7000215: Invalid client secret provided.", "tenantId, clientId"}, []string{"RESPONSE 401"}},
+		{&dataverse.Error{Kind: dataverse.Unauthorized, Status: 401},
+			[]string{"refused the portal's token", "application user"}, nil},
+		{&dataverse.Error{Kind: dataverse.NotFound, Status: 404, Code: dataverse.CodeRecordNotFound},
+			[]string{"no such record", "deleted outside the portal"}, nil},
+		{&dataverse.Error{Kind: dataverse.Conflict, Status: 412, Code: dataverse.CodeDuplicateKey},
+			[]string{"already has a record with this id"}, nil},
+		{&dataverse.Error{Kind: dataverse.Conflict, Status: 412, Code: dataverse.CodeVersionMismatch},
+			[]string{"changed in Dataverse since the portal read it"}, nil},
+		{&dataverse.Error{Kind: dataverse.Unavailable, Status: 503, Code: "0x80040216", Message: "The service is temporarily unavailable."},
+			[]string{"could not be reached or did not answer usefully (HTTP 503 0x80040216: The service is temporarily unavailable.)", "Try again in a minute"}, nil},
+		{&dataverse.Error{Kind: dataverse.Unavailable, Message: "no answer from https://x", Err: errors.New("connection refused")},
+			[]string{"(no answer from https://x: connection refused)"}, nil},
+		{&dataverse.Error{Kind: dataverse.Unknown, Status: 418, Code: "0x1", Message: "teapot"},
+			[]string{"unexpected answer (HTTP 418 0x1: teapot)"}, nil},
+		{fmt.Errorf("dataverse: list serviceendpoints: %w", context.DeadlineExceeded),
+			[]string{"No answer in time", "Try again"}, nil},
+		{errors.New("database is locked"), []string{"database is locked"}, []string{"Dataverse"}},
 	}
 	for _, c := range cases {
-		if got := dataverse.Explain(c.err); !strings.Contains(got, c.want) {
-			t.Errorf("Explain(%v) = %q, want it to contain %q", c.err, got, c.want)
+		got := dataverse.Explain(c.err)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("Explain(%v) = %q, want it to contain %q", c.err, got, w)
+			}
 		}
+		for _, w := range c.notWant {
+			if strings.Contains(got, w) {
+				t.Errorf("Explain(%v) = %q, must not contain %q", c.err, got, w)
+			}
+		}
+		if strings.Contains(got, "\n") {
+			t.Errorf("Explain(%v) spans lines: %q", c.err, got)
+		}
+	}
+	if got := dataverse.Explain(nil); got != "" {
+		t.Errorf("Explain(nil) = %q", got)
 	}
 }

@@ -1,9 +1,13 @@
 package dataverse
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -195,4 +199,121 @@ func kindForStatus(status int) Kind {
 		return Unavailable
 	}
 	return Unknown
+}
+
+// Explain says what a failed call means and what to do about it, in a sentence or two a
+// person can act on. It is the one place this wording lives: the portal's pages, audit
+// entries, catalog status and readiness checks all use it. It never includes secrets, because
+// errors never hold them. Errors that are not Dataverse's are returned as one line.
+func Explain(err error) string {
+	var de *Error
+	if !errors.As(err, &de) {
+		switch {
+		case err == nil:
+			return ""
+		case errors.Is(err, context.DeadlineExceeded):
+			return "No answer in time (" + oneLine(err) + "). Try again in a minute."
+		case errors.Is(err, context.Canceled):
+			return "The request was cancelled before it finished (" + oneLine(err) + ")."
+		}
+		return oneLine(err)
+	}
+	switch de.Kind {
+	case Throttled:
+		const s = "Dataverse is throttling the portal's requests (its service protection limits were reached). "
+		if de.RetryAfter > 0 {
+			wait := (de.RetryAfter + time.Second - 1).Truncate(time.Second)
+			return s + "Try again in " + wait.String() + "."
+		}
+		return s + "Wait a minute and try again."
+	case Forbidden:
+		if strings.EqualFold(de.Code, CodeNotOrgMember) {
+			return "The portal's application user is not a member of this Dataverse environment. An administrator must add the portal's app registration as an application user of the environment, with a security role that has the service endpoint privileges."
+		}
+		if prv := privilegeRE.FindString(de.Message); prv != "" {
+			return "Dataverse refused: the portal's application user lacks the " + prv + " privilege. An administrator must add it to the application user's security role (service endpoints need prvCreate, prvRead, prvWrite and prvDeleteServiceEndpoint)."
+		}
+		return "Dataverse refused access (" + de.detail() + "). An administrator must give the portal's application user a security role with the service endpoint privileges."
+	case Unauthorized:
+		if de.Status == 0 {
+			return "The portal could not get a token for Dataverse: " + strings.TrimRight(tokenProblem(de.Err), ". ") + ". An administrator should check the environment's credential: tenantId, clientId and the secret or certificate."
+		}
+		return "Dataverse refused the portal's token (HTTP 401). An administrator should check that the app registration has an application user in this environment and that the environment URL is right."
+	case NotFound:
+		return "Dataverse has no such record: it may have been deleted outside the portal. Reload the list to see what is there now."
+	case Conflict:
+		switch {
+		case de.IsDuplicateKey():
+			return "Dataverse already has a record with this id: an earlier attempt may have saved it. Reload the list before trying again."
+		case strings.EqualFold(de.Code, CodeVersionMismatch) || de.Status == http.StatusPreconditionFailed:
+			return "The record changed in Dataverse since the portal read it. Reload it, check the changes and save again."
+		}
+		return "Dataverse reported a conflict (" + de.detail() + "). Reload and try again."
+	case Invalid:
+		if msg := strings.TrimRight(oneLine(errors.New(de.Message)), ". "); msg != "" {
+			return "Dataverse rejected the values: " + msg + ". Correct them and try again."
+		}
+		return "Dataverse rejected the request as invalid (" + de.detail() + "). Check the values and try again."
+	case Unavailable:
+		return "Dataverse could not be reached or did not answer usefully (" + de.detail() + "). Try again in a minute; if it keeps failing, check the environment URL and the environment's health in the Power Platform admin center."
+	}
+	return "Dataverse gave an unexpected answer (" + de.detail() + "). Try again; if it keeps happening, tell the portal's administrators."
+}
+
+// privilegeRE finds a privilege name such as prvCreateServiceEndpoint in Dataverse's message.
+var privilegeRE = regexp.MustCompile(`\bprv[A-Za-z]+`)
+
+// detail is the error's status, code and message (or transport failure) on one line.
+func (e *Error) detail() string {
+	var head []string
+	if e.Status != 0 {
+		head = append(head, "HTTP "+strconv.Itoa(e.Status))
+	}
+	if e.Code != "" {
+		head = append(head, e.Code)
+	}
+	var msg []string
+	if e.Message != "" {
+		msg = append(msg, e.Message)
+	}
+	if e.Err != nil {
+		msg = append(msg, e.Err.Error())
+	}
+	h, m := strings.Join(head, " "), oneLine(errors.New(strings.Join(msg, ": ")))
+	switch {
+	case h == "":
+		return m
+	case m == "":
+		return h
+	}
+	return h + ": " + m
+}
+
+// tokenProblem picks Entra's error_description out of an azidentity failure (whose text
+// repeats the whole HTTP exchange), or falls back to the first line of the error.
+func tokenProblem(err error) string {
+	if err == nil {
+		return "no reason given"
+	}
+	msg := err.Error()
+	const key = `"error_description":`
+	if i := strings.Index(msg, key); i >= 0 {
+		rest := strings.TrimSpace(msg[i+len(key):])
+		var desc string
+		if json.NewDecoder(strings.NewReader(rest)).Decode(&desc) == nil && desc != "" {
+			return oneLine(errors.New(desc))
+		}
+	}
+	return oneLine(err)
+}
+
+func oneLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := strings.Join(strings.Fields(err.Error()), " ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
 }

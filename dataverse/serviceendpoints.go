@@ -18,17 +18,6 @@ import (
 	"github.com/contoso/sbportal/endpoint"
 )
 
-// EndpointColumns are the serviceendpoint columns the client reads by default: every readable
-// column the portal maps. The write-only secrets are absent on purpose (Dataverse returns
-// null for them); their is*set flags are here.
-var EndpointColumns = []string{
-	"serviceendpointid", "name", "description", "solutionnamespace", "namespaceaddress", "path",
-	"url", "contract", "connectionmode", "userclaim", "messageformat", "authtype", "saskeyname",
-	"namespaceformat", "messagecharset", "schematype", "usekeyvaultconfiguration",
-	"_keyvaultreferenceid_value", "issaskeyset", "issastokenset", "isauthvalueset", "ismanaged",
-	"createdon", "modifiedon", "_createdby_value", "_modifiedby_value",
-}
-
 // ListOptions shape a list of service endpoints.
 type ListOptions struct {
 	// Select lists the columns to read; nil means EndpointColumns.
@@ -45,6 +34,11 @@ type ListOptions struct {
 
 // Quote makes s an OData string literal: single quotes around it, inner quotes doubled.
 func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// FormatDateTime makes t an OData DateTimeOffset literal for $filter: unquoted ISO 8601 in
+// UTC with milliseconds, e.g. 2026-11-30T12:04:31.250Z. A delta query reads the records
+// modified at or after t with Filter: "modifiedon ge " + FormatDateTime(t).
+func FormatDateTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // queryEscape escapes an OData query option value; spaces become %20 because "+" is not a
 // space to every OData parser.
@@ -84,14 +78,14 @@ func (c *Client) Endpoints(ctx context.Context, opts ListOptions) iter.Seq2[endp
 	return func(yield func(endpoint.ServiceEndpoint, error) bool) {
 		const op = "list serviceendpoints"
 		next := c.api + "serviceendpoints?" + opts.query()
-		var w wireEndpoint
+		rec := endpointRecord.decoder()
 		for next != "" {
 			link, stopped, err := c.pageInto(ctx, op, next, opts.PageSize, func(dec *json.Decoder) (bool, error) {
-				w = wireEndpoint{}
-				if err := dec.Decode(&w); err != nil {
+				ep, err := rec.decode(dec)
+				if err != nil {
 					return false, err
 				}
-				return yield(w.endpoint(), nil), nil
+				return yield(ep, nil), nil
 			})
 			if stopped {
 				return
@@ -207,12 +201,13 @@ func (c *Client) Endpoint(ctx context.Context, id string) (endpoint.ServiceEndpo
 	if err != nil {
 		return endpoint.ServiceEndpoint{}, &Error{Kind: Invalid, Op: op, Message: err.Error()}
 	}
-	var w wireEndpoint
+	var ep endpoint.ServiceEndpoint
 	u := c.api + "serviceendpoints(" + gid + ")?" + ListOptions{}.query()
-	if err := c.getJSON(ctx, op, u, &w); err != nil {
-		return endpoint.ServiceEndpoint{}, err
-	}
-	return w.endpoint(), nil
+	err = c.get(ctx, op, u, func(dec *json.Decoder) (err error) {
+		ep, err = decodeEndpoint(dec)
+		return err
+	})
+	return ep, err
 }
 
 // CreateOptions tune CreateEndpoint.
@@ -262,11 +257,11 @@ func (c *Client) CreateEndpoint(ctx context.Context, ep endpoint.ServiceEndpoint
 		// Prefer: return=representation was not honoured; read the record back.
 		return c.Endpoint(ctx, gid)
 	}
-	var w wireEndpoint
-	if err := json.NewDecoder(resp.Body).Decode(&w); err != nil {
+	created, err := decodeEndpoint(json.NewDecoder(resp.Body))
+	if err != nil {
 		return endpoint.ServiceEndpoint{}, &Error{Kind: Unknown, Op: op, Status: resp.StatusCode, Message: "could not read the created record", Err: err}
 	}
-	return w.endpoint(), nil
+	return created, nil
 }
 
 // UpdateEndpoint writes every writable column of ep to the existing record ep.ID (PATCH with
@@ -409,162 +404,4 @@ func normalizeGUID(s string) (string, error) {
 		}
 	}
 	return g, nil
-}
-
-// wireEndpoint is a serviceendpoint as the Web API returns it. The write-only columns are not
-// here: the client never expects them back.
-type wireEndpoint struct {
-	ID                       string    `json:"serviceendpointid"`
-	Name                     string    `json:"name"`
-	Description              string    `json:"description"`
-	SolutionNamespace        string    `json:"solutionnamespace"`
-	NamespaceAddress         string    `json:"namespaceaddress"`
-	Path                     string    `json:"path"`
-	URL                      string    `json:"url"`
-	Contract                 int       `json:"contract"`
-	ConnectionMode           int       `json:"connectionmode"`
-	UserClaim                int       `json:"userclaim"`
-	MessageFormat            int       `json:"messageformat"`
-	AuthType                 int       `json:"authtype"`
-	SASKeyName               string    `json:"saskeyname"`
-	NamespaceFormat          int       `json:"namespaceformat"`
-	MessageCharset           int       `json:"messagecharset"`
-	SchemaType               int       `json:"schematype"`
-	UseKeyVaultConfiguration bool      `json:"usekeyvaultconfiguration"`
-	KeyVaultReferenceID      string    `json:"_keyvaultreferenceid_value"`
-	IsSASKeySet              bool      `json:"issaskeyset"`
-	IsSASTokenSet            bool      `json:"issastokenset"`
-	IsAuthValueSet           bool      `json:"isauthvalueset"`
-	IsManaged                bool      `json:"ismanaged"`
-	CreatedOn                time.Time `json:"createdon"`
-	ModifiedOn               time.Time `json:"modifiedon"`
-	CreatedBy                string    `json:"_createdby_value"`
-	ModifiedBy               string    `json:"_modifiedby_value"`
-}
-
-func (w *wireEndpoint) endpoint() endpoint.ServiceEndpoint {
-	return endpoint.ServiceEndpoint{
-		ID:                       w.ID,
-		Name:                     w.Name,
-		Description:              w.Description,
-		SolutionNamespace:        w.SolutionNamespace,
-		NamespaceAddress:         w.NamespaceAddress,
-		Path:                     w.Path,
-		URL:                      w.URL,
-		Contract:                 endpoint.Contract(w.Contract),
-		ConnectionMode:           endpoint.ConnectionMode(w.ConnectionMode),
-		UserClaim:                endpoint.UserClaim(w.UserClaim),
-		MessageFormat:            endpoint.MessageFormat(w.MessageFormat),
-		AuthType:                 endpoint.AuthType(w.AuthType),
-		SASKeyName:               w.SASKeyName,
-		NamespaceFormat:          endpoint.NamespaceFormat(w.NamespaceFormat),
-		MessageCharset:           endpoint.MessageCharset(w.MessageCharset),
-		SchemaType:               endpoint.SchemaType(w.SchemaType),
-		UseKeyVaultConfiguration: w.UseKeyVaultConfiguration,
-		KeyVaultReferenceID:      w.KeyVaultReferenceID,
-		IsSASKeySet:              w.IsSASKeySet,
-		IsSASTokenSet:            w.IsSASTokenSet,
-		IsAuthValueSet:           w.IsAuthValueSet,
-		IsManaged:                w.IsManaged,
-		CreatedOn:                w.CreatedOn,
-		ModifiedOn:               w.ModifiedOn,
-		CreatedBy:                w.CreatedBy,
-		ModifiedBy:               w.ModifiedBy,
-	}
-}
-
-// createBody is the POST payload: the id, every column that has a value, and the secrets that
-// are set. Unset columns are left out so Dataverse applies its defaults.
-func createBody(ep endpoint.ServiceEndpoint) map[string]any {
-	m := map[string]any{"serviceendpointid": ep.ID}
-	putString := func(k, v string) {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	putChoice := func(k string, v int) {
-		if v != 0 {
-			m[k] = v
-		}
-	}
-	putString("name", ep.Name)
-	putString("description", ep.Description)
-	putString("solutionnamespace", ep.SolutionNamespace)
-	putString("namespaceaddress", ep.NamespaceAddress)
-	putString("path", ep.Path)
-	putString("url", ep.URL)
-	putChoice("contract", int(ep.Contract))
-	putChoice("connectionmode", int(ep.ConnectionMode))
-	putChoice("userclaim", int(ep.UserClaim))
-	putChoice("messageformat", int(ep.MessageFormat))
-	putChoice("authtype", int(ep.AuthType))
-	putString("saskeyname", ep.SASKeyName)
-	putChoice("namespaceformat", int(ep.NamespaceFormat))
-	putChoice("messagecharset", int(ep.MessageCharset))
-	putChoice("schematype", int(ep.SchemaType))
-	if ep.UseKeyVaultConfiguration {
-		m["usekeyvaultconfiguration"] = true
-	}
-	if ep.KeyVaultReferenceID != "" {
-		m["keyvaultreferenceid@odata.bind"] = "/keyvaultreferences(" + ep.KeyVaultReferenceID + ")"
-	}
-	putSecrets(m, ep)
-	return m
-}
-
-// updateBody is the PATCH payload: every writable column, null where empty, and the secrets
-// that are set.
-func updateBody(ep endpoint.ServiceEndpoint) map[string]any {
-	m := map[string]any{}
-	str := func(k, v string) {
-		if v == "" {
-			m[k] = nil
-		} else {
-			m[k] = v
-		}
-	}
-	choice := func(k string, v int) {
-		if v == 0 {
-			m[k] = nil
-		} else {
-			m[k] = v
-		}
-	}
-	str("name", ep.Name)
-	str("description", ep.Description)
-	str("solutionnamespace", ep.SolutionNamespace)
-	str("namespaceaddress", ep.NamespaceAddress)
-	str("path", ep.Path)
-	str("url", ep.URL)
-	choice("contract", int(ep.Contract))
-	choice("connectionmode", int(ep.ConnectionMode))
-	choice("userclaim", int(ep.UserClaim))
-	choice("messageformat", int(ep.MessageFormat))
-	choice("authtype", int(ep.AuthType))
-	str("saskeyname", ep.SASKeyName)
-	choice("namespaceformat", int(ep.NamespaceFormat))
-	m["messagecharset"] = int(ep.MessageCharset) // 0 is "Default", a value
-	choice("schematype", int(ep.SchemaType))
-	m["usekeyvaultconfiguration"] = ep.UseKeyVaultConfiguration
-	if ep.KeyVaultReferenceID != "" {
-		m["keyvaultreferenceid@odata.bind"] = "/keyvaultreferences(" + ep.KeyVaultReferenceID + ")"
-	} else {
-		m["keyvaultreferenceid@odata.bind"] = nil
-	}
-	putSecrets(m, ep)
-	return m
-}
-
-// putSecrets adds the write-only columns that are set; this is the one place their plaintext
-// leaves the portal.
-func putSecrets(m map[string]any, ep endpoint.ServiceEndpoint) {
-	if ep.SASKey.IsSet() {
-		m["saskey"] = ep.SASKey.Reveal()
-	}
-	if ep.SASToken.IsSet() {
-		m["sastoken"] = ep.SASToken.Reveal()
-	}
-	if ep.AuthValue.IsSet() {
-		m["authvalue"] = ep.AuthValue.Reveal()
-	}
 }

@@ -50,7 +50,7 @@ func newRecordingServer(t *testing.T, respond func(w http.ResponseWriter, r *htt
 	}))
 	t.Cleanup(rs.srv.Close)
 	tok := issuer(t)
-	cred, err := tok.CredentialConfig(emulator.DevApp).NewCredential(nil)
+	cred, err := credentialConfig(tok, emulator.DevApp).NewCredential(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +444,7 @@ func TestRetryAfterAsHTTPDate(t *testing.T) {
 		io.WriteString(w, `{"BusinessUnitId":"b","UserId":"u","OrganizationId":"o"}`)
 	}))
 	defer srv.Close()
-	cred, _ := issuer(t).CredentialConfig(emulator.DevApp).NewCredential(nil)
+	cred, _ := credentialConfig(issuer(t), emulator.DevApp).NewCredential(nil)
 	c, _ := dataverse.New(srv.URL, dataverse.Options{Credential: cred, AllowHTTP: true, Sleep: rec.sleep})
 	if _, err := c.WhoAmI(context.Background()); err != nil {
 		t.Fatal(err)

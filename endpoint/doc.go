@@ -4,6 +4,11 @@
 // strings (ParseConnectionString, which accepts exactly what azservicebus accepts), SAS tokens
 // (SignSAS, ParseSASToken), webhook authentication settings, and the cloud host suffixes.
 //
+// ParseCredential is the one reader of pasted credentials (connection strings, bare keys, SAS
+// tokens, webhook keys, header/query settings) for every page that takes one. SecretPurpose
+// names the write-only column a secret belongs to; Kind, WebhookAuth and ProbeMode are the
+// modes forms choose between, with their wire values.
+//
 // It is pure: no I/O, no clocks read behind the caller's back (times are passed in), and it
 // imports nothing else of this module. Every other package speaks its types.
 //

@@ -1,6 +1,11 @@
 package endpoint
 
-import "log/slog"
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+)
 
 // Secret holds a SAS key, SAS token, webhook key or similar. Every way of printing it (fmt,
 // %#v, JSON, slog) shows a mask, so a secret cannot leak into logs, pages or audit entries by
@@ -44,3 +49,78 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // LogValue makes slog print a mask.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Format prints a mask for every verb: without it, verbs that skip String (%d, %x on a struct
+// holding a Secret, ...) would print the unexported plaintext field.
+func (s Secret) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		_, _ = io.WriteString(f, s.GoString())
+	case verb == 'q':
+		_, _ = io.WriteString(f, strconv.Quote(s.String()))
+	default:
+		_, _ = io.WriteString(f, s.String())
+	}
+}
+
+// SecretPurpose names what a secret is for: the write-only Dataverse column it is written to.
+// The store keys encrypted secrets by it, so its values are stored and must not change.
+type SecretPurpose string
+
+// The secret purposes, spelled as the Dataverse columns (and the store's rows) spell them.
+const (
+	PurposeSASKey    SecretPurpose = "saskey"    // SAS key (authtype 2)
+	PurposeSASToken  SecretPurpose = "sastoken"  // SAS token (authtype 3)
+	PurposeAuthValue SecretPurpose = "authvalue" // webhook key, or header/query <settings> (authtype 4, 5, 6)
+)
+
+// SecretPurposes lists every purpose, one per write-only column of ServiceEndpoint.
+var SecretPurposes = []SecretPurpose{PurposeSASKey, PurposeSASToken, PurposeAuthValue}
+
+// Valid reports whether p is one of SecretPurposes.
+func (p SecretPurpose) Valid() bool {
+	switch p {
+	case PurposeSASKey, PurposeSASToken, PurposeAuthValue:
+		return true
+	}
+	return false
+}
+
+// Secret returns the endpoint's secret for purpose p (unset for an unknown purpose).
+func (e ServiceEndpoint) Secret(p SecretPurpose) Secret {
+	switch p {
+	case PurposeSASKey:
+		return e.SASKey
+	case PurposeSASToken:
+		return e.SASToken
+	case PurposeAuthValue:
+		return e.AuthValue
+	}
+	return Secret{}
+}
+
+// SetSecret sets the endpoint's secret for purpose p; an unknown purpose changes nothing.
+func (e *ServiceEndpoint) SetSecret(p SecretPurpose, s Secret) {
+	switch p {
+	case PurposeSASKey:
+		e.SASKey = s
+	case PurposeSASToken:
+		e.SASToken = s
+	case PurposeAuthValue:
+		e.AuthValue = s
+	}
+}
+
+// SecretPurpose is the purpose of the secret this authentication type uses; ok is false for
+// types whose secret the portal does not handle (ACS, connection string, access key).
+func (a AuthType) SecretPurpose() (p SecretPurpose, ok bool) {
+	switch a {
+	case AuthTypeSASKey:
+		return PurposeSASKey, true
+	case AuthTypeSASToken:
+		return PurposeSASToken, true
+	case AuthTypeWebhookKey, AuthTypeHTTPHeader, AuthTypeHTTPQueryString:
+		return PurposeAuthValue, true
+	}
+	return "", false
+}

@@ -17,8 +17,9 @@ func TestSecretNeverPrintsPlaintext(t *testing.T) {
 	cs := ConnectionString{Host: "h", Key: s, SASToken: s}
 
 	var outputs []string
-	for _, v := range []any{s, &s, e, &e, cs, WebhookSetting{"k", s}} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+	for _, v := range []any{s, &s, e, &e, cs, WebhookSetting{"k", s}, []Secret{s}, map[SecretPurpose]Secret{PurposeSASKey: s},
+		struct{ S Secret }{s}, CredentialInput{ConnectionString: s, WebhookKey: s, PairLines: s, Pairs: []WebhookSetting{{"k", s}}}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%10.3s", "%T"} {
 			outputs = append(outputs, fmt.Sprintf(verb, v))
 		}
 		j, err := json.Marshal(v)
@@ -42,7 +43,8 @@ func TestSecretNeverPrintsPlaintext(t *testing.T) {
 			t.Errorf("plaintext leaked in %q", o)
 		}
 	}
-	if !strings.Contains(fmt.Sprint(s), secretMask) || !s.IsSet() || s.Reveal() != plain || s.Len() != len(plain) {
+	if fmt.Sprint(s) != secretMask || fmt.Sprintf("%q", s) != `"`+secretMask+`"` || fmt.Sprintf("%#v", s) != `endpoint.Secret("`+secretMask+`")` ||
+		!s.IsSet() || s.Reveal() != plain || s.Len() != len(plain) {
 		t.Fatal("secret basics")
 	}
 	var empty Secret

@@ -10,7 +10,8 @@ import (
 )
 
 // Field names in problems are the Dataverse column logical names, so a form can show each
-// message beside its control and an API client can map it to the column it sent.
+// message beside its control and an API client can map it to the column it sent. (ParseCredential's
+// problems name the credential form's fields instead: see FieldConnectionString.)
 const (
 	FieldName              = "name"
 	FieldDescription       = "description"
@@ -35,7 +36,7 @@ const (
 // Problem is one thing wrong with a registration: the column it concerns and a message that says
 // how to fix it. Messages never quote a secret.
 type Problem struct {
-	Field   string // Dataverse column logical name, e.g. "saskey"
+	Field   string // Dataverse column logical name, e.g. "saskey" (or a credential form field)
 	Message string
 }
 

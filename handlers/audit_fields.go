@@ -53,6 +53,7 @@ func (p *pages) updateAudited(r *http.Request, id auth.Identity, c catalogEntry,
 		_, _ = p.Store.AppendAudit(ctx, audit)
 		return dataverseError(failTitle, err)
 	}
+	p.Catalog.Put(ctx, c.Env.ID, e)
 	audit.Outcome = store.AuditSucceeded
 	_, err := p.Store.AppendAudit(ctx, audit)
 	return err

@@ -30,6 +30,7 @@ func (p *pages) endpointDelete(w http.ResponseWriter, r *http.Request) error {
 			_, _ = p.Store.AppendAudit(ctx, audit)
 			return dataverseError("Dataverse did not delete the endpoint", err)
 		}
+		p.Catalog.Deleted(ctx, c.Env.ID, e.ID)
 		if _, err := p.Store.DeleteEndpointSecrets(ctx, c.Env.ID, e.ID); err != nil {
 			return err
 		}
@@ -49,7 +50,7 @@ func (p *pages) endpointDelete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	form := web.DeleteForm{View: v}
-	if steps, err := c.Env.Client.EndpointSteps(ctx, e.ID); err == nil {
+	if steps, err := p.Catalog.Steps(ctx, c.Env.ID, e.ID); err == nil {
 		form.StepCount, form.StepsKnown = len(steps), true
 	}
 	status := http.StatusOK

@@ -30,8 +30,7 @@ func (p *pages) endpointEdit(w http.ResponseWriter, r *http.Request) error {
 			e.Path = strings.TrimSpace(r.PostFormValue("path"))
 		}
 	}
-	d := wizardDraft{data: draftData{Kind: kindOf(e), Fields: draftFields{Name: e.Name, Description: e.Description,
-		Contract: int(e.Contract), MessageFormat: int(e.MessageFormat), UserClaim: int(e.UserClaim), Path: e.Path, URL: e.URL, SASKeyName: e.SASKeyName}}}
+	d := wizardDraft{data: draftData{Kind: endpoint.KindOf(e), Fields: draftFieldsOf(e)}}
 	form := web.EditForm{View: v, Details: detailsForm(d)}
 	title := "Edit " + old.Name
 	if r.Method != http.MethodPost {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/web"
 )
@@ -32,7 +33,8 @@ func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := readListQuery(r.URL.Query())
-	entries, failures := p.catalog(r.Context(), id)
+	found := p.visible(r.Context(), id)
+	entries := found.entries
 	now := p.now()
 
 	teams := map[string]bool{}
@@ -41,11 +43,17 @@ func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
 			teams[e.Owner.Team] = true
 		}
 	}
-	matched := slices.DeleteFunc(slices.Clone(entries), func(e catalogEntry) bool { return !matchesQuery(q, e) })
+	search := strings.ToLower(q.Search)
+	// visible built a fresh slice for this request: filter and sort it in place.
+	matched := entries
+	if q.Search != "" || q.Environment != "" || q.Contract != "" || q.Team != "" || q.Status != "" {
+		matched = slices.DeleteFunc(entries, func(e *catalogEntry) bool { return !matchesQuery(q, search, e) })
+	}
 	sortEntries(matched, q.Sort)
 
 	l := web.EndpointList{Query: q, Total: len(matched), Now: now,
-		CanRegister: p.canRegisterAnywhere(id)}
+		CanRegister: p.canRegisterAnywhere(id), Freshness: found.freshness, ReturnURL: listURL(q, q.Page)}
+	l.CanRefresh = l.CanRegister
 	l.Pages = max(1, (len(matched)+listPageSize-1)/listPageSize)
 	l.Page = min(max(q.Page, 1), l.Pages)
 	start := (l.Page - 1) * listPageSize
@@ -58,9 +66,7 @@ func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
 	if l.Page < l.Pages {
 		l.NextURL = listURL(q, l.Page+1)
 	}
-	for _, f := range failures {
-		l.Unavailable = append(l.Unavailable, web.EnvironmentProblem{Name: f.Env.DisplayName, Reason: f.Reason})
-	}
+	l.Unavailable = found.unavailable
 	l.Environments = []web.Option{{Value: "", Label: "All environments"}}
 	for _, env := range p.Environments.List() {
 		l.Environments = append(l.Environments, web.Option{Value: env.ID, Label: env.DisplayName, Selected: env.ID == q.Environment})
@@ -119,8 +125,8 @@ func readListQuery(v url.Values) web.ListQuery {
 }
 
 // matchesQuery applies the search and the filters to one entry.
-func matchesQuery(q web.ListQuery, e catalogEntry) bool {
-	ep := e.Endpoint
+func matchesQuery(q web.ListQuery, lowerSearch string, e *catalogEntry) bool {
+	ep := &e.Endpoint
 	if q.Environment != "" && e.Env.ID != q.Environment {
 		return false
 	}
@@ -147,14 +153,7 @@ func matchesQuery(q web.ListQuery, e catalogEntry) bool {
 			return false
 		}
 	}
-	if q.Search != "" {
-		s := strings.ToLower(q.Search)
-		hay := strings.ToLower(ep.Name + "\x00" + ep.NamespaceAddress + "\x00" + ep.SolutionNamespace + "\x00" + ep.Path + "\x00" + ep.URL)
-		if !strings.Contains(hay, s) {
-			return false
-		}
-	}
-	return true
+	return e.Matches(lowerSearch)
 }
 
 // listURL is the list's address for another page with the same search, filters and sort.
@@ -182,34 +181,35 @@ func listURL(q web.ListQuery, page int) string {
 	return "/endpoints?" + v.Encode()
 }
 
-// sortEntries orders the list; ties fall back to the name so pages are stable.
-func sortEntries(entries []catalogEntry, by string) {
-	byName := func(a, b catalogEntry) int {
-		return cmp.Or(cmp.Compare(strings.ToLower(a.Endpoint.Name), strings.ToLower(b.Endpoint.Name)),
-			cmp.Compare(a.Env.ID, b.Env.ID), cmp.Compare(a.Endpoint.ID, b.Endpoint.ID))
+// sortEntries orders the list; ties fall back to the name so pages are stable. The catalog
+// keeps each environment sorted by name already, so the default order costs a merge.
+func sortEntries(entries []*catalogEntry, by string) {
+	if by == "name" || by == "" {
+		catalog.MergeByName(entries)
+		return
 	}
-	slices.SortStableFunc(entries, func(a, b catalogEntry) int {
+	slices.SortStableFunc(entries, func(a, b *catalogEntry) int {
 		switch by {
 		case "type":
-			return cmp.Or(cmp.Compare(a.Endpoint.Contract.Label(), b.Endpoint.Contract.Label()), byName(a, b))
+			return cmp.Or(cmp.Compare(a.Endpoint.Contract.Label(), b.Endpoint.Contract.Label()), catalog.CompareByName(a, b))
 		case "team":
-			return cmp.Or(cmp.Compare(a.Owner.Team, b.Owner.Team), byName(a, b))
+			return cmp.Or(cmp.Compare(a.Owner.Team, b.Owner.Team), catalog.CompareByName(a, b))
 		case "validated":
-			return cmp.Or(b.LastRun.StartedAt.Compare(a.LastRun.StartedAt), byName(a, b))
+			return cmp.Or(b.LastRun.StartedAt.Compare(a.LastRun.StartedAt), catalog.CompareByName(a, b))
 		case "created":
-			return cmp.Or(b.Endpoint.CreatedOn.Compare(a.Endpoint.CreatedOn), byName(a, b))
+			return cmp.Or(b.Endpoint.CreatedOn.Compare(a.Endpoint.CreatedOn), catalog.CompareByName(a, b))
 		}
-		return byName(a, b)
+		return catalog.CompareByName(a, b)
 	})
 }
 
 // row is one list line for a catalog entry.
-func (p *pages) row(id auth.Identity, e catalogEntry) web.EndpointRow {
+func (p *pages) row(id auth.Identity, e *catalogEntry) web.EndpointRow {
 	ep := e.Endpoint
 	r := web.EndpointRow{Environment: e.Env.ID, EnvironmentName: e.Env.DisplayName, ID: ep.ID, Name: ep.Name,
 		Contract: ep.Contract.Label(), MessageFormat: ep.MessageFormat.Label(), OwnerTeam: e.Owner.Team,
 		ViaPortal: e.ViaPortal, CreatedOn: ep.CreatedOn, CreatedBy: e.Owner.RegisteredByName,
-		CanTest: p.cfg.Policy.Can(id, auth.ActionTest, e.resource()), NeedsKeyToTest: !e.ViaPortal}
+		CanTest: p.cfg.Policy.Can(id, auth.ActionTest, resourceOf(e)), NeedsKeyToTest: !e.ViaPortal}
 	if ep.Contract == endpoint.ContractWebhook {
 		r.Target = ep.URL
 	} else {

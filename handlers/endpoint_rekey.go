@@ -18,13 +18,17 @@ func (p *pages) endpointRekey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	form := web.RekeyForm{View: v, Kind: kindOf(c.Endpoint)}
+	form := web.RekeyForm{View: v, Kind: endpoint.KindOf(c.Endpoint)}
 	title := "Re-key " + c.Endpoint.Name
 	if r.Method != http.MethodPost {
 		p.render(w, r, http.StatusOK, web.RekeyPage(p.page(w, r, title, web.NavEndpoints), form))
 		return nil
 	}
-	e, emulator, errs := pastedSecret(c.Endpoint, r.PostFormValue("connectionstring"), r.PostFormValue("webhookkey"), r.PostFormValue("pairs"))
+	in, err := credentialForm(r)
+	if err != nil {
+		return err
+	}
+	e, emulator, errs := pastedCredential(c.Endpoint, in)
 	if errs == nil {
 		errs = problemsToErrors(e.Validate())
 		if errs != nil {
@@ -64,25 +68,24 @@ func (p *pages) endpointRekey(w http.ResponseWriter, r *http.Request) error {
 
 // secretField is the form field a pasted credential came from.
 func secretField(e endpoint.ServiceEndpoint) string {
-	if e.Contract == endpoint.ContractWebhook {
+	if endpoint.KindOf(e) == endpoint.KindWebhook {
 		if e.AuthType == endpoint.AuthTypeWebhookKey {
-			return "webhookkey"
+			return endpoint.FieldWebhookKey
 		}
-		return "pairs"
+		return endpoint.FieldPairs
 	}
-	return "connectionstring"
+	return endpoint.FieldConnectionString
 }
 
 // keepSecret stores the endpoint's current secret (encrypted) and drops the other kinds, so
 // later tests use exactly what Dataverse has.
 func (p *pages) keepSecret(r *http.Request, env string, e endpoint.ServiceEndpoint) error {
 	ctx := r.Context()
-	put := map[string]endpoint.Secret{store.PurposeSASKey: e.SASKey, store.PurposeSASToken: e.SASToken, store.PurposeAuthValue: e.AuthValue}
-	for purpose, s := range put {
+	for _, purpose := range endpoint.SecretPurposes {
 		ref := store.SecretRef{Environment: env, EndpointID: e.ID, Purpose: purpose}
 		var err error
-		if s.IsSet() {
-			err = p.Store.PutSecret(ctx, ref, store.Secret(s.Reveal()))
+		if s := e.Secret(purpose); s.IsSet() {
+			err = p.Store.PutSecret(ctx, ref, s)
 		} else {
 			err = p.Store.DeleteSecret(ctx, ref)
 		}

@@ -3,7 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
-	"strconv"
+	"net/http"
 	"strings"
 
 	"github.com/contoso/sbportal/endpoint"
@@ -15,7 +15,7 @@ import (
 // ok is false when the portal keeps none.
 func (p *pages) withStoredSecret(ctx context.Context, c catalogEntry) (e endpoint.ServiceEndpoint, emulator bool, ok bool, err error) {
 	e = c.Endpoint
-	for _, purpose := range []string{store.PurposeSASKey, store.PurposeSASToken, store.PurposeAuthValue} {
+	for _, purpose := range endpoint.SecretPurposes {
 		s, err := p.Store.GetSecret(ctx, store.SecretRef{Environment: c.Env.ID, EndpointID: e.ID, Purpose: purpose})
 		if errors.Is(err, store.ErrNotFound) {
 			continue
@@ -24,14 +24,7 @@ func (p *pages) withStoredSecret(ctx context.Context, c catalogEntry) (e endpoin
 			return e, false, false, err
 		}
 		ok = true
-		switch purpose {
-		case store.PurposeSASKey:
-			e.SASKey = endpoint.NewSecret(s.Reveal())
-		case store.PurposeSASToken:
-			e.SASToken = endpoint.NewSecret(s.Reveal())
-		case store.PurposeAuthValue:
-			e.AuthValue = endpoint.NewSecret(s.Reveal())
-		}
+		e.SetSecret(purpose, s)
 	}
 	return e, isEmulatorAddress(e.NamespaceAddress), ok, nil
 }
@@ -43,65 +36,42 @@ func isEmulatorAddress(addr string) bool {
 	return strings.HasPrefix(a, "sb://127.0.0.1") || strings.HasPrefix(a, "sb://localhost") || strings.HasPrefix(a, "sb://[::1]")
 }
 
-// pastedSecret reads a pasted connection string, key or webhook credentials into e (for a
-// test with a key used once, or a re-key). It returns field errors when the input is unusable.
+// credentialForm reads the credential fields of a posted form (see endpoint.CredentialFromForm).
+func credentialForm(r *http.Request) (endpoint.CredentialInput, error) {
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return endpoint.CredentialInput{}, err
+		}
+		return endpoint.CredentialInput{}, &Error{Status: http.StatusBadRequest, Title: "The form could not be read",
+			Message: "Reload the page and paste the key again.", Err: err}
+	}
+	return endpoint.CredentialFromForm(r.PostForm), nil
+}
+
+// pastedCredential reads a pasted connection string, key, token or webhook credentials into e
+// (for a test with a key used once, or a re-key), with the same rules and messages as the
+// wizard. emulator says the probe may use plain AMQP to a local emulator.
+func pastedCredential(e endpoint.ServiceEndpoint, in endpoint.CredentialInput) (_ endpoint.ServiceEndpoint, emulator bool, _ web.FieldErrors) {
+	got, facts, problems := endpoint.ParseCredential(e, in)
+	if problems != nil {
+		errs := web.FieldErrors{}
+		for _, pr := range problems {
+			field := pr.Field
+			if field != endpoint.FieldConnectionString && field != endpoint.FieldWebhookKey && field != endpoint.FieldPairs {
+				// These pages have no other credential field (such as the webhook auth choice).
+				field = secretField(e)
+			}
+			errs[field] = append(errs[field], pr.Message)
+		}
+		return e, false, errs
+	}
+	return got, facts.Emulator || isEmulatorAddress(got.NamespaceAddress), nil
+}
+
+// pastedSecret is pastedCredential for callers holding the three text fields of the test and
+// re-key pages.
 func pastedSecret(e endpoint.ServiceEndpoint, raw, webhookKey, pairs string) (endpoint.ServiceEndpoint, bool, web.FieldErrors) {
-	emulator := false
-	if e.Contract == endpoint.ContractWebhook {
-		switch e.AuthType {
-		case endpoint.AuthTypeWebhookKey:
-			k := strings.TrimSpace(webhookKey)
-			if k == "" {
-				return e, false, web.FieldErrors{"webhookkey": {"Enter the webhook key."}}
-			}
-			e.AuthValue = endpoint.NewSecret(k)
-		default:
-			var settings []endpoint.WebhookSetting
-			for _, line := range strings.Split(pairs, "\n") {
-				line = strings.TrimSpace(line)
-				if line == "" {
-					continue
-				}
-				n, v, ok := strings.Cut(line, "=")
-				if !ok || strings.TrimSpace(n) == "" {
-					return e, false, web.FieldErrors{"pairs": {"Write one name=value per line."}}
-				}
-				settings = append(settings, endpoint.WebhookSetting{Name: strings.TrimSpace(n), Value: endpoint.NewSecret(strings.TrimSpace(v))})
-			}
-			if len(settings) == 0 {
-				return e, false, web.FieldErrors{"pairs": {"Enter at least one name=value line."}}
-			}
-			e.AuthValue = endpoint.FormatWebhookSettings(settings)
-		}
-		return e, false, nil
-	}
-	raw = strings.TrimSpace(raw)
-	switch {
-	case raw == "":
-		return e, false, web.FieldErrors{"connectionstring": {"Paste the policy's connection string or its key."}}
-	case endpoint.LooksLikeConnectionString(raw):
-		cs, err := endpoint.ParseConnectionString(raw)
-		if err != nil {
-			return e, false, web.FieldErrors{"connectionstring": {err.Error()}}
-		}
-		emulator = cs.Emulator
-		if !strings.EqualFold(strings.TrimSuffix(cs.NamespaceAddress(), "/"), strings.TrimSuffix(e.NamespaceAddress, "/")) {
-			return e, false, web.FieldErrors{"connectionstring": {"This connection string is for namespace " + cs.Host +
-				", but the endpoint uses " + e.NamespaceAddress + ". Copy the connection string of a policy in the endpoint's namespace."}}
-		}
-		if cs.UsesSASToken() {
-			e.AuthType, e.SASToken, e.SASKey = endpoint.AuthTypeSASToken, cs.SASToken, endpoint.Secret{}
-		} else {
-			e.AuthType, e.SASKeyName, e.SASKey, e.SASToken = endpoint.AuthTypeSASKey, cs.KeyName, cs.Key, endpoint.Secret{}
-		}
-	case strings.HasPrefix(raw, "SharedAccessSignature "):
-		e.AuthType, e.SASToken, e.SASKey = endpoint.AuthTypeSASToken, endpoint.NewSecret(raw), endpoint.Secret{}
-	default:
-		if len(raw) != endpoint.SASKeyLen {
-			return e, false, web.FieldErrors{"connectionstring": {"A SAS key has 44 characters; this has " + strconv.Itoa(len(raw)) +
-				". Copy the Primary Key (or the whole Primary Connection String) of the policy."}}
-		}
-		e.AuthType, e.SASKey = endpoint.AuthTypeSASKey, endpoint.NewSecret(raw)
-	}
-	return e, emulator || isEmulatorAddress(e.NamespaceAddress), nil
+	return pastedCredential(e, endpoint.CredentialInput{ConnectionString: endpoint.NewSecret(raw),
+		WebhookKey: endpoint.NewSecret(webhookKey), PairLines: endpoint.NewSecret(pairs)})
 }

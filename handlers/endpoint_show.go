@@ -1,9 +1,9 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,40 +12,36 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/contoso/sbportal/auth"
-	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/store"
 	"github.com/contoso/sbportal/web"
 )
 
-// loadEndpoint reads the endpoint named in the URL from Dataverse, joins what the portal knows,
-// and checks that id may perform action on it.
+// loadEndpoint finds the endpoint named in the URL in the catalog (not in Dataverse: a page
+// view costs no Dataverse query) and checks that id may perform action on it.
 func (p *pages) loadEndpoint(r *http.Request, id auth.Identity, action auth.Action) (catalogEntry, error) {
-	ctx := r.Context()
 	env, ok := p.Environments.Get(chi.URLParam(r, "env"))
 	if !ok {
 		return catalogEntry{}, &Error{Status: http.StatusNotFound, Title: "No such environment",
 			Message: "The portal serves no Dataverse environment by that name. Start from the endpoints list."}
 	}
-	epID := chi.URLParam(r, "id")
-	owner, err := p.Store.GetOwnership(ctx, env.ID, epID)
-	via := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return catalogEntry{}, err
+	ctx, cancel := context.WithTimeout(r.Context(), cmp.Or(p.ListTimeout, defaultListTimeout))
+	defer cancel()
+	e, loaded, found := p.Catalog.Get(ctx, env.ID, chi.URLParam(r, "id"))
+	if !loaded {
+		v, _ := p.Catalog.View(env.ID)
+		return catalogEntry{}, &Error{Status: http.StatusServiceUnavailable, Title: env.DisplayName + " is unavailable",
+			Message: "The portal could not read this environment's endpoints yet. " + v.Status.Problem + " Try again in a minute."}
 	}
-	ep, err := env.Client.Endpoint(ctx, epID)
-	if errors.Is(err, dataverse.NotFound) {
+	if !found {
 		msg := "Dataverse has no endpoint with this id in " + env.DisplayName + "."
-		if via {
+		if owner, err := p.Store.GetOwnership(ctx, env.ID, chi.URLParam(r, "id")); err == nil {
 			msg = "The portal registered this endpoint for team " + owner.Team + ", but it no longer exists in " + env.DisplayName + ": it was deleted outside the portal."
 		}
 		return catalogEntry{}, &Error{Status: http.StatusNotFound, Title: "Endpoint not found", Message: msg}
 	}
-	if err != nil {
-		return catalogEntry{}, dataverseError("Dataverse did not return the endpoint", err)
-	}
-	c := catalogEntry{Env: env, Endpoint: ep, Owner: owner, ViaPortal: via}
-	if err := p.authorize(r, action, c.resource()); err != nil {
+	c := *e
+	if err := p.authorize(r, action, resourceOf(&c)); err != nil {
 		return catalogEntry{}, err
 	}
 	return c, nil
@@ -71,17 +67,15 @@ func (p *pages) endpointView(ctx context.Context, id auth.Identity, c catalogEnt
 	ep := c.Endpoint
 	v := web.EndpointView{Environment: c.Env.ID, EnvironmentName: c.Env.DisplayName, ID: ep.ID, Name: ep.Name,
 		Fields:    endpointFacts(c),
-		CanTest:   p.cfg.Policy.Can(id, auth.ActionTest, c.resource()),
-		CanEdit:   p.cfg.Policy.Can(id, auth.ActionEdit, c.resource()),
-		CanRekey:  p.cfg.Policy.Can(id, auth.ActionRekey, c.resource()),
-		CanDelete: p.cfg.Policy.Can(id, auth.ActionDelete, c.resource())}
-	purposes, err := p.Store.SecretPurposes(ctx, c.Env.ID, ep.ID)
+		CanTest:   p.cfg.Policy.Can(id, auth.ActionTest, resourceOf(&c)),
+		CanEdit:   p.cfg.Policy.Can(id, auth.ActionEdit, resourceOf(&c)),
+		CanRekey:  p.cfg.Policy.Can(id, auth.ActionRekey, resourceOf(&c)),
+		CanDelete: p.cfg.Policy.Can(id, auth.ActionDelete, resourceOf(&c))}
+	purposes, err := p.Store.StoredSecrets(ctx, c.Env.ID, ep.ID)
 	if err != nil {
 		return v, err
 	}
-	v.KeyStored = len(purposes) > 0 && slices.ContainsFunc(purposes, func(s string) bool {
-		return s == store.PurposeSASKey || s == store.PurposeSASToken || s == store.PurposeAuthValue
-	})
+	v.KeyStored = slices.ContainsFunc(purposes, endpoint.SecretPurpose.Valid)
 	if !withDetails {
 		return v, nil
 	}
@@ -97,7 +91,7 @@ func (p *pages) endpointView(ctx context.Context, id auth.Identity, c catalogEnt
 		return v, err
 	}
 	v.Audit = auditRows(page.Entries)
-	steps, err := c.Env.Client.EndpointSteps(ctx, ep.ID)
+	steps, err := p.Catalog.Steps(ctx, c.Env.ID, ep.ID)
 	if err != nil {
 		v.StepsError = "The steps could not be read: " + dataverseMessage(err)
 	}

@@ -15,7 +15,7 @@ func (p *pages) endpointTestForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p.render(w, r, http.StatusOK, web.TestWithKeyPage(p.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints), web.TestForm{View: v, Kind: kindOf(c.Endpoint)}))
+	p.render(w, r, http.StatusOK, web.TestWithKeyPage(p.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints), web.TestForm{View: v, Kind: endpoint.KindOf(c.Endpoint)}))
 	return nil
 }
 
@@ -35,10 +35,13 @@ func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pasted := r.PostFormValue("connectionstring") != "" || r.PostFormValue("webhookkey") != "" || r.PostFormValue("pairs") != ""
-	if pasted || !stored {
+	in, err := credentialForm(r)
+	if err != nil {
+		return err
+	}
+	if !in.Empty() || !stored {
 		var errs web.FieldErrors
-		e, emulator, errs = pastedSecret(c.Endpoint, r.PostFormValue("connectionstring"), r.PostFormValue("webhookkey"), r.PostFormValue("pairs"))
+		e, emulator, errs = pastedCredential(c.Endpoint, in)
 		if errs != nil && isHTMX(r) {
 			// From a list row: the key has to be pasted on the test page.
 			w.Header().Set("HX-Redirect", web.EndpointURL(c.Env.ID, c.Endpoint.ID)+"/test")
@@ -51,7 +54,7 @@ func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
 				return verr
 			}
 			p.render(w, r, http.StatusUnprocessableEntity, web.TestWithKeyPage(p.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints),
-				web.TestForm{View: v, Kind: kindOf(c.Endpoint), Errors: errs}))
+				web.TestForm{View: v, Kind: endpoint.KindOf(c.Endpoint), Errors: errs}))
 			return nil
 		}
 	}
@@ -62,7 +65,7 @@ func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
 	view := rec.view("")
 	if isHTMX(r) {
 		if r.URL.Query().Get("row") != "" {
-			row := p.row(id, catalogEntry{Env: c.Env, Endpoint: c.Endpoint, Owner: c.Owner, ViaPortal: c.ViaPortal,
+			row := p.row(id, &catalogEntry{Env: c.Env, Endpoint: c.Endpoint, Owner: c.Owner, ViaPortal: c.ViaPortal,
 				HasLastRun: true, LastRun: store.ValidationRun{Result: resultOf(rec), Summary: rec.Title, StartedAt: rec.At}})
 			p.render(w, r, http.StatusOK, web.RowResult(p.now(), row, view))
 			return nil
@@ -84,11 +87,4 @@ func resultOf(rec runRecord) store.ValidationResult {
 		return store.ValidationPassed
 	}
 	return store.ValidationFailed
-}
-
-func kindOf(e endpoint.ServiceEndpoint) string {
-	if e.Contract == endpoint.ContractWebhook {
-		return kindWebhook
-	}
-	return kindServiceBus
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/contoso/sbportal/dataverse"
+	"github.com/contoso/sbportal/store"
 	"github.com/contoso/sbportal/web"
 )
 
@@ -52,11 +53,29 @@ func toError(err error) *Error {
 	if errors.As(err, &de) {
 		return dataverseError("Dataverse could not do that", err).(*Error)
 	}
+	if status, ok := storeStatus(err); ok {
+		return &Error{Status: status, Err: err}
+	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Err: err}
 	}
 	return &Error{Status: http.StatusInternalServerError, Err: err}
+}
+
+// storeStatus maps the store's sentinel errors to statuses; handlers that know better (the
+// wizard's save) word them themselves, and everything else lands here.
+func storeStatus(err error) (int, bool) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, true
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrDraftSaving),
+		errors.Is(err, store.ErrDraftSaved), errors.Is(err, store.ErrClaimLost):
+		return http.StatusConflict, true
+	case errors.Is(err, store.ErrInvalid):
+		return http.StatusBadRequest, true
+	}
+	return 0, false
 }
 
 // defaultText gives each status a title and a message that says what to do.
@@ -70,6 +89,8 @@ func defaultText(status int) (title, message string) {
 		return "You cannot do this", "Your roles do not allow this action. Ask your portal administrator for the role you need."
 	case http.StatusNotFound:
 		return "Page not found", "The address may be mistyped, or the page has moved or been deleted. Check the address, or start from the endpoints list."
+	case http.StatusConflict:
+		return "Changed in the meantime", "Someone (maybe you, in another window) changed this since you opened the page. Reload the page and try again."
 	case http.StatusMethodNotAllowed:
 		return "That action is not available here", "This address does not accept that kind of request. Use the buttons and links on the page instead of typing the address."
 	case http.StatusRequestEntityTooLarge:

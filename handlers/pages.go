@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/servicebus"
@@ -23,6 +24,8 @@ type Pages struct {
 	Store        *store.Store
 	Environments *dataverse.Environments
 	Prober       *servicebus.Prober
+	// Catalog is the read model the pages read endpoints from (never Dataverse per view).
+	Catalog *catalog.Catalog
 	// FingerprintKey keys the fingerprints that tie a passing validation to exactly the values
 	// it tested; at least 32 bytes.
 	FingerprintKey []byte
@@ -73,6 +76,7 @@ type pages struct {
 // routes registers the endpoint pages on r (every one needs a signed-in person).
 func (p *pages) routes(r chi.Router) {
 	r.Get("/endpoints", p.handle(p.endpointList))
+	r.Post("/endpoints/refresh", p.handle(p.endpointRefresh))
 	r.Get("/endpoints/new", p.handle(p.newEndpointForm))
 	r.Post("/endpoints/new", p.handle(p.newEndpointCreate))
 	r.Get("/drafts/{draft}/where", p.handle(p.draftWhere))

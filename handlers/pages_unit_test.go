@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/store"
 	"github.com/contoso/sbportal/web"
 )
 
-func entry(env, name string, c endpoint.Contract, team string, result store.ValidationResult, at time.Time) catalogEntry {
+func entry(env, name string, c endpoint.Contract, team string, result store.ValidationResult, at time.Time) *catalogEntry {
 	e := catalogEntry{Env: &dataverse.Environment{ID: env, DisplayName: env},
 		Endpoint: endpoint.ServiceEndpoint{ID: name + "-id", Name: name, Contract: c, NamespaceAddress: "sb://" + name + "ns.servicebus.windows.net/", Path: name + "-q"}}
 	if team != "" {
@@ -21,12 +22,12 @@ func entry(env, name string, c endpoint.Contract, team string, result store.Vali
 	if result != "" {
 		e.HasLastRun, e.LastRun = true, store.ValidationRun{Result: result, StartedAt: at}
 	}
-	return e
+	return catalog.NewEntry(e)
 }
 
 func TestListQueryFiltersAndSorts(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	all := []catalogEntry{
+	all := []*catalogEntry{
 		entry("dev", "orders", endpoint.ContractQueue, "Integration", store.ValidationPassed, now.Add(-time.Hour)),
 		entry("dev", "Billing", endpoint.ContractTopic, "Finance", store.ValidationFailed, now),
 		entry("test", "audit", endpoint.ContractEventHub, "", "", time.Time{}),
@@ -34,7 +35,7 @@ func TestListQueryFiltersAndSorts(t *testing.T) {
 	names := func(q web.ListQuery) string {
 		var out []string
 		for _, e := range all {
-			if matchesQuery(q, e) {
+			if matchesQuery(q, strings.ToLower(q.Search), e) {
 				out = append(out, e.Endpoint.Name)
 			}
 		}
@@ -62,7 +63,7 @@ func TestListQueryFiltersAndSorts(t *testing.T) {
 		}
 	}
 	sorted := func(by string) string {
-		s := append([]catalogEntry(nil), all...)
+		s := append([]*catalogEntry(nil), all...)
 		sortEntries(s, by)
 		var out []string
 		for _, e := range s {

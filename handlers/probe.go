@@ -12,23 +12,18 @@ import (
 	"github.com/contoso/sbportal/web"
 )
 
-// Validation modes offered to people.
-const (
-	modeSend  = "send"
-	modeCheck = "check"
-)
-
-func modeOptions(current string) []web.Option {
+// modeOptions offers the probe modes, current selected (sending by default).
+func modeOptions(current endpoint.ProbeMode) []web.Option {
 	return []web.Option{
-		{Value: modeSend, Label: "Send a test message", Hint: "A small message marked as a portal validation, with a 5-minute time to live.", Selected: current != modeCheck},
-		{Value: modeCheck, Label: "Check without delivering", Hint: "Schedules a message far in the future and cancels it: proves Send, delivers nothing (queues and topics).", Selected: current == modeCheck},
+		{Value: string(endpoint.ProbeSend), Label: endpoint.ProbeSend.Label(), Hint: "A small message marked as a portal validation, with a 5-minute time to live.", Selected: current != endpoint.ProbeCheck},
+		{Value: string(endpoint.ProbeCheck), Label: endpoint.ProbeCheck.Label(), Hint: "Schedules a message far in the future and cancels it: proves Send, delivers nothing (queues and topics).", Selected: current == endpoint.ProbeCheck},
 	}
 }
 
 // probe runs a test-send for e and returns the outcome as the pages keep it.
-func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode string, emulator, namespaceWide bool) runRecord {
+func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode endpoint.ProbeMode, emulator, namespaceWide bool) runRecord {
 	m := servicebus.ModeSend
-	if mode == modeCheck {
+	if mode == endpoint.ProbeCheck {
 		m = servicebus.ModeCheck
 	}
 	res := p.Prober.Probe(ctx, servicebus.Request{Endpoint: e, Mode: m, UseDevelopmentEmulator: emulator, NamespaceWidePolicy: namespaceWide})
@@ -36,7 +31,7 @@ func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode stri
 		Fingerprint: p.fingerprint(e)}
 	if res.Passed {
 		rec.Title = "Validation passed"
-		if mode == modeCheck {
+		if mode == endpoint.ProbeCheck {
 			rec.Title = "Checked without delivering"
 		}
 		rec.Detail = res.Proved
@@ -54,7 +49,7 @@ func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode stri
 
 // proveAndRecord runs a test-send of a saved endpoint and records it in its history.
 func (p *pages) proveAndRecord(ctx context.Context, id auth.Identity, env string, e endpoint.ServiceEndpoint, emulator bool) (runRecord, error) {
-	rec := p.probe(ctx, e, modeSend, emulator, false)
+	rec := p.probe(ctx, e, endpoint.ProbeSend, emulator, false)
 	return rec, p.recordRun(ctx, id, env, e.ID, "", 0, rec)
 }
 
@@ -75,6 +70,9 @@ func (p *pages) recordRun(ctx context.Context, id auth.Identity, env, endpointID
 	})
 	if err != nil {
 		return fmt.Errorf("record validation run: %w", err)
+	}
+	if endpointID != "" {
+		p.Catalog.FactsChanged(ctx, env, endpointID)
 	}
 	return nil
 }

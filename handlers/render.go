@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 
 	"github.com/a-h/templ"
 
@@ -11,11 +13,22 @@ import (
 	"github.com/contoso/sbportal/web"
 )
 
+// renderBuffers are reused across requests: a list page is tens of kilobytes, and growing a
+// fresh buffer for each one was a good part of the garbage collector's work.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // render writes a templ component with the given status. It renders into a buffer first so a
-// rendering failure becomes a clean error page instead of half a page.
+// rendering failure becomes a clean error page instead of half a page, and the page goes out
+// in one write with its length.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 { // keep the pool from holding on to an outsized page
+			renderBuffers.Put(buf)
+		}
+	}()
+	if err := c.Render(r.Context(), buf); err != nil {
 		s.log.ErrorContext(r.Context(), "render failed",
 			slog.String("request_id", RequestID(r.Context())), slog.String("error", err.Error()))
 		http.Error(w, "The page could not be rendered. Request id "+RequestID(r.Context()), http.StatusInternalServerError)
@@ -24,6 +37,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

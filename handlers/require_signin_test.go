@@ -15,6 +15,7 @@ import (
 
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/auth/devidp"
+	"github.com/contoso/sbportal/catalog"
 )
 
 // publicRoutes are the only routes served without a session. Adding one here needs a reason.
@@ -51,7 +52,7 @@ func concretePath(mux *chi.Mux, method, route string) string {
 func TestEveryRouteRequiresSignIn(t *testing.T) {
 	// With the endpoint pages registered (their dependencies are never reached without a
 	// session), so every route of the full portal is swept.
-	p := newTestPortal(t, func(c *Config) { c.Pages = &Pages{} })
+	p := newTestPortal(t, func(c *Config) { c.Pages = &Pages{Catalog: catalog.New(catalog.Options{})} })
 	c := p.browser(t)
 	checked := 0
 	err := chi.Walk(p.srv.mux, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {

@@ -63,6 +63,9 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.CookieKey) < 32 {
 		return nil, errors.New("handlers: CookieKey must have at least 32 bytes")
 	}
+	if cfg.Pages != nil && cfg.Pages.Catalog == nil {
+		return nil, errors.New("handlers: Pages.Catalog is required: the pages read endpoints from it")
+	}
 	if cfg.AccessContact == "" {
 		cfg.AccessContact = "your portal administrator"
 	}

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/contoso/sbportal/endpoint"
-	"github.com/contoso/sbportal/store"
 	"github.com/contoso/sbportal/web"
 )
 
@@ -23,7 +22,7 @@ func (p *pages) draftConnection(w http.ResponseWriter, r *http.Request) error {
 	var errs web.FieldErrors
 	if r.Method == http.MethodPost {
 		back := r.PostFormValue("nav") == "back"
-		if d.data.Kind == kindWebhook {
+		if d.data.Kind == endpoint.KindWebhook {
 			errs = p.takeWebhook(r, &d, &form, back)
 		} else {
 			errs = p.takeConnectionString(r, &d, back)
@@ -48,7 +47,7 @@ func (p *pages) draftConnection(w http.ResponseWriter, r *http.Request) error {
 // connectionForm describes what the draft already holds, without revealing any secret.
 func connectionForm(d wizardDraft) web.ConnectionForm {
 	f := web.ConnectionForm{Kind: d.data.Kind, URL: d.data.Fields.URL, WebhookAuth: d.data.WebhookAuth,
-		HasAuthSecret: d.Secrets[store.PurposeAuthValue] != ""}
+		HasAuthSecret: d.Secrets[endpoint.PurposeAuthValue].IsSet()}
 	if d.data.HasConnection {
 		f.HasConnectionString = true
 		f.ConnectionSummary = []web.Fact{{Label: "Connection string", Value: d.data.Redacted}}
@@ -86,148 +85,84 @@ func connectionNotes(d draftData) []web.Note {
 	return notes
 }
 
-// takeConnectionString parses a pasted connection string into the draft. An empty box keeps
-// the one already there.
+// takeConnectionString parses a pasted connection string into the draft (the namespace, path
+// and policy it names, and its key or token). An empty box keeps the one already there.
 func (p *pages) takeConnectionString(r *http.Request, d *wizardDraft, back bool) web.FieldErrors {
-	raw := strings.TrimSpace(r.PostFormValue("connectionstring"))
-	if raw == "" {
-		if d.data.HasConnection || back {
-			return nil
-		}
-		return web.FieldErrors{"connectionstring": {"Paste the connection string of a shared access policy. " +
-			"In the Azure portal: the Service Bus namespace, queue, topic or event hub › Shared access policies › the policy › Primary Connection String."}}
+	in := endpoint.CredentialFromForm(r.PostForm)
+	if in.Empty() && (d.data.HasConnection || back) {
+		return nil
 	}
-	cs, err := endpoint.ParseConnectionString(raw)
-	if err != nil {
-		msg := err.Error()
-		if !endpoint.LooksLikeConnectionString(raw) && len(raw) == endpoint.SASKeyLen {
-			msg = "This looks like a key on its own. Paste the whole connection string (it starts with Endpoint=sb://), so the portal also learns the namespace and the policy name."
-		}
-		return web.FieldErrors{"connectionstring": {msg}}
+	// This step chooses the namespace: one pasted earlier does not bind the new connection string.
+	base := d.serviceEndpoint()
+	base.NamespaceAddress, base.SolutionNamespace, base.Path, base.SASKeyName = "", "", "", ""
+	got, facts, problems := endpoint.ParseCredential(base, in)
+	if problems != nil {
+		return problemsToErrors(problems)
 	}
-	sug := cs.Suggest()
-	d.data.HasConnection = true
-	d.data.Redacted = cs.Redacted()
-	d.data.Emulator = cs.Emulator
-	d.data.NamespaceWide = cs.NamespaceWide()
-	f := &d.data.Fields
-	if f.Name == "" {
-		f.Name = sug.Name
-	}
-	f.NamespaceAddress, f.SolutionNamespace, f.SASKeyName = sug.NamespaceAddress, sug.SolutionNamespace, sug.SASKeyName
-	f.Path = sug.Path
-	f.AuthType = int(sug.AuthType)
-	if f.Contract == 0 || !endpoint.Contract(f.Contract).IsServiceBus() {
-		f.Contract = int(sug.Contract)
-	}
-	if f.MessageFormat == 0 {
-		f.MessageFormat = int(sug.MessageFormat)
-	}
-	if f.UserClaim == 0 {
-		f.UserClaim = int(sug.UserClaim)
-	}
-	d.Secrets = map[string]store.Secret{}
-	if sug.SASKey.IsSet() {
-		d.Secrets[store.PurposeSASKey] = store.Secret(sug.SASKey.Reveal())
-	}
-	if sug.SASToken.IsSet() {
-		d.Secrets[store.PurposeSASToken] = store.Secret(sug.SASToken.Reveal())
-	}
+	d.data.HasConnection, d.data.Redacted = true, facts.Redacted
+	d.data.Emulator, d.data.NamespaceWide = facts.Emulator, facts.NamespaceWide
+	d.data.Fields = draftFieldsOf(got)
+	d.Secrets = secretsOf(got)
 	return nil
 }
 
 // takeWebhook reads the webhook address and authentication into the draft. Secrets left empty
-// keep the ones already stored.
+// keep the ones already stored for the same authentication.
 func (p *pages) takeWebhook(r *http.Request, d *wizardDraft, form *web.ConnectionForm, back bool) web.FieldErrors {
-	errs := web.FieldErrors{}
+	in := endpoint.CredentialFromForm(r.PostForm)
 	u := strings.TrimSpace(r.PostFormValue("url"))
-	auth := r.PostFormValue("webhookauth")
-	names := r.PostForm["pairname"]
-	values := r.PostForm["pairvalue"]
-	form.URL, form.WebhookAuth = u, auth
+	form.URL, form.WebhookAuth = u, in.WebhookAuth
 	form.Pairs = nil
 	for i := 0; i < pairRows; i++ {
 		var n string
-		if i < len(names) {
-			n = strings.TrimSpace(names[i])
+		if i < len(in.Pairs) {
+			n = strings.TrimSpace(in.Pairs[i].Name)
 		}
 		form.Pairs = append(form.Pairs, web.Pair{Name: n})
 	}
 
-	d.data.Fields.URL = u
-	d.data.Fields.Contract = int(endpoint.ContractWebhook)
-	if d.data.Fields.MessageFormat == 0 {
-		d.data.Fields.MessageFormat = int(endpoint.MessageFormatJSON)
+	f := &d.data.Fields
+	f.URL = u
+	f.Contract = int(endpoint.ContractWebhook)
+	if f.MessageFormat == 0 {
+		f.MessageFormat = int(endpoint.MessageFormatJSON)
 	}
-	if d.data.Fields.UserClaim == 0 {
-		d.data.Fields.UserClaim = int(endpoint.UserClaimNone)
+	if f.UserClaim == 0 {
+		f.UserClaim = int(endpoint.UserClaimNone)
 	}
-	if d.data.Fields.Name == "" && u != "" {
-		d.data.Fields.Name = suggestWebhookName(u)
+	if f.Name == "" && u != "" {
+		f.Name = suggestWebhookName(u)
 	}
-	if d.Secrets == nil {
-		d.Secrets = map[string]store.Secret{}
+
+	got, facts, problems := endpoint.ParseCredential(d.serviceEndpoint(), in)
+	if in.WebhookAuth.Valid() {
+		d.data.WebhookAuth = in.WebhookAuth
 	}
-	switch auth {
-	case "key":
-		d.data.Fields.AuthType = int(endpoint.AuthTypeWebhookKey)
-		if k := strings.TrimSpace(r.PostFormValue("webhookkey")); k != "" {
-			d.Secrets[store.PurposeAuthValue] = store.Secret(k)
-		} else if d.data.WebhookAuth != "key" {
-			delete(d.Secrets, store.PurposeAuthValue)
-		}
-		d.data.PairNames = nil
-	case "header", "query":
-		d.data.Fields.AuthType = int(endpoint.AuthTypeHTTPHeader)
-		if auth == "query" {
-			d.data.Fields.AuthType = int(endpoint.AuthTypeHTTPQueryString)
-		}
-		var settings []endpoint.WebhookSetting
-		var pairNames []string
-		anyValue := false
-		for i := range names {
-			n := strings.TrimSpace(names[i])
-			var v string
-			if i < len(values) {
-				v = values[i]
-			}
-			if v != "" {
-				anyValue = true
-			}
-			if n == "" && v == "" {
-				continue
-			}
-			if n == "" {
-				errs["pairs"] = append(errs["pairs"], "Every value needs a name.")
-				continue
-			}
-			pairNames = append(pairNames, n)
-			settings = append(settings, endpoint.WebhookSetting{Name: n, Value: endpoint.NewSecret(v)})
-		}
-		if anyValue {
-			d.data.PairNames = pairNames
-			d.Secrets[store.PurposeAuthValue] = store.Secret(endpoint.FormatWebhookSettings(settings).Reveal())
-		} else if len(pairNames) > 0 && d.Secrets[store.PurposeAuthValue] != "" && d.data.WebhookAuth == auth {
-			// Names only: keep the stored values.
-		} else if !back {
-			errs["pairs"] = append(errs["pairs"], "Give at least one name and value.")
-		}
-	default:
-		errs["webhookauth"] = []string{"Choose how the webhook authenticates Dataverse's calls."}
+	switch {
+	case problems == nil:
+		f.AuthType = int(got.AuthType)
+		d.data.WebhookAuth, _ = endpoint.WebhookAuthOf(got.AuthType)
+		d.data.PairNames = facts.PairNames
+		d.Secrets = secretsOf(got)
+	case in.WebhookAuth.Valid() && in.WebhookAuth.AuthType() != endpoint.AuthType(f.AuthType):
+		// Another authentication: the secret kept for the old one does not fit it.
+		f.AuthType = int(in.WebhookAuth.AuthType())
+		d.data.PairNames, d.Secrets = nil, nil
 	}
-	d.data.WebhookAuth = auth
-	if !back {
-		if u == "" {
-			errs["url"] = []string{"Enter the webhook's address, e.g. https://contoso.azurewebsites.net/api/dataverse."}
-		} else {
-			probe := endpoint.ServiceEndpoint{Contract: endpoint.ContractWebhook, URL: u, Name: "x",
-				MessageFormat: endpoint.MessageFormatJSON, UserClaim: endpoint.UserClaimNone, ConnectionMode: endpoint.ConnectionModeNormal}
-			if msgs := probe.ValidateFor(endpoint.ForUpdate).For(endpoint.FieldURL); len(msgs) > 0 {
-				errs["url"] = msgs
-			}
-		}
-		if auth == "key" && d.Secrets[store.PurposeAuthValue] == "" {
-			errs["webhookkey"] = []string{"Enter the webhook key (for Azure Functions: the function key)."}
+	if back {
+		return nil
+	}
+	errs := problemsToErrors(problems)
+	if errs == nil {
+		errs = web.FieldErrors{}
+	}
+	if u == "" {
+		errs["url"] = []string{"Enter the webhook's address, e.g. https://contoso.azurewebsites.net/api/dataverse."}
+	} else {
+		probe := endpoint.ServiceEndpoint{Contract: endpoint.ContractWebhook, URL: u, Name: "x",
+			MessageFormat: endpoint.MessageFormatJSON, UserClaim: endpoint.UserClaimNone, ConnectionMode: endpoint.ConnectionModeNormal}
+		if msgs := probe.ValidateFor(endpoint.ForUpdate).For(endpoint.FieldURL); len(msgs) > 0 {
+			errs["url"] = msgs
 		}
 	}
 	if len(errs) == 0 {

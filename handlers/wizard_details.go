@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/contoso/sbportal/endpoint"
-	"github.com/contoso/sbportal/store"
 	"github.com/contoso/sbportal/web"
 )
 
@@ -41,7 +40,7 @@ func readDetails(r *http.Request, d *draftData) {
 	f.Description = strings.TrimSpace(r.PostFormValue("description"))
 	f.MessageFormat = atoiOr(r.PostFormValue("messageformat"), f.MessageFormat)
 	f.UserClaim = atoiOr(r.PostFormValue("userclaim"), f.UserClaim)
-	if d.Kind == kindWebhook {
+	if d.Kind == endpoint.KindWebhook {
 		return
 	}
 	f.Contract = atoiOr(r.PostFormValue("contract"), f.Contract)
@@ -64,7 +63,7 @@ func detailsForm(d wizardDraft) web.DetailsForm {
 	f := d.data.Fields
 	form := web.DetailsForm{Kind: d.data.Kind, Name: f.Name, Description: f.Description, Path: f.Path,
 		NamespaceAddress: f.NamespaceAddress, SolutionNamespace: f.SolutionNamespace, SASKeyName: f.SASKeyName, URL: f.URL}
-	if d.data.Kind == kindWebhook {
+	if d.data.Kind == endpoint.KindWebhook {
 		form.Contracts = []web.Option{{Value: strconv.Itoa(int(endpoint.ContractWebhook)), Label: endpoint.ContractWebhook.Label(), Selected: true}}
 	} else {
 		form.Contracts = contractOptions(endpoint.Contract(f.Contract))
@@ -75,7 +74,7 @@ func detailsForm(d wizardDraft) web.DetailsForm {
 		if mf == endpoint.MessageFormatBinaryXML {
 			label += " (not for event hubs or webhooks)"
 		}
-		if d.data.Kind == kindWebhook && mf != endpoint.MessageFormatJSON {
+		if d.data.Kind == endpoint.KindWebhook && mf != endpoint.MessageFormatJSON {
 			continue
 		}
 		form.MessageFormats = append(form.MessageFormats, web.Option{Value: strconv.Itoa(int(mf)), Label: label, Selected: int(mf) == f.MessageFormat})
@@ -84,7 +83,7 @@ func detailsForm(d wizardDraft) web.DetailsForm {
 		form.UserClaims = append(form.UserClaims, web.Option{Value: strconv.Itoa(int(uc)), Label: uc.Label(), Selected: int(uc) == f.UserClaim})
 	}
 	// Only the authentication the pasted credential supports is offered.
-	if _, ok := d.Secrets[store.PurposeSASToken]; ok {
+	if d.Secrets[endpoint.PurposeSASToken].IsSet() {
 		form.AuthTypes = []web.Option{{Value: strconv.Itoa(int(endpoint.AuthTypeSASToken)), Label: "SAS token (from the connection string's SharedAccessSignature)", Selected: true}}
 	} else {
 		form.AuthTypes = []web.Option{{Value: strconv.Itoa(int(endpoint.AuthTypeSASKey)), Label: "SAS key (policy " + f.SASKeyName + ")", Selected: true}}

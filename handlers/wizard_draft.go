@@ -15,17 +15,11 @@ import (
 	"github.com/contoso/sbportal/web"
 )
 
-// Kinds of endpoint the wizard registers.
-const (
-	kindServiceBus = "servicebus"
-	kindWebhook    = "webhook"
-)
-
 // draftData is the wizard's state, kept in the store as the draft's JSON document. Secrets are
 // not here: they travel in store.Draft.Secrets, encrypted.
 type draftData struct {
 	Team    string         `json:"team"`
-	Kind    string         `json:"kind"`
+	Kind    endpoint.Kind  `json:"kind"`
 	Reached web.WizardStep `json:"reached"`
 
 	Fields draftFields `json:"fields"`
@@ -35,11 +29,11 @@ type draftData struct {
 	Emulator      bool   `json:"emulator,omitempty"`
 	NamespaceWide bool   `json:"namespaceWide,omitempty"`
 	// Webhook: how it authenticates and the names of its header or query settings.
-	WebhookAuth string   `json:"webhookAuth,omitempty"`
-	PairNames   []string `json:"pairNames,omitempty"`
+	WebhookAuth endpoint.WebhookAuth `json:"webhookAuth,omitempty"`
+	PairNames   []string             `json:"pairNames,omitempty"`
 
-	Mode    string     `json:"mode,omitempty"`
-	LastRun *runRecord `json:"lastRun,omitempty"`
+	Mode    endpoint.ProbeMode `json:"mode,omitempty"`
+	LastRun *runRecord         `json:"lastRun,omitempty"`
 }
 
 // draftFields are the registration's non-secret columns.
@@ -96,19 +90,31 @@ func (d wizardDraft) serviceEndpoint() endpoint.ServiceEndpoint {
 		NamespaceAddress:  f.NamespaceAddress,
 		SolutionNamespace: f.SolutionNamespace,
 	}
-	if d.data.Kind == kindServiceBus {
+	if d.data.Kind == endpoint.KindServiceBus {
 		e.NamespaceFormat = endpoint.NamespaceFormatAddress
 	}
-	if s, ok := d.Secrets[store.PurposeSASKey]; ok {
-		e.SASKey = endpoint.NewSecret(s.Reveal())
-	}
-	if s, ok := d.Secrets[store.PurposeSASToken]; ok {
-		e.SASToken = endpoint.NewSecret(s.Reveal())
-	}
-	if s, ok := d.Secrets[store.PurposeAuthValue]; ok {
-		e.AuthValue = endpoint.NewSecret(s.Reveal())
+	for purpose, s := range d.Secrets {
+		e.SetSecret(purpose, s)
 	}
 	return e
+}
+
+// draftFieldsOf is the registration's non-secret columns as a draft keeps them.
+func draftFieldsOf(e endpoint.ServiceEndpoint) draftFields {
+	return draftFields{Name: e.Name, Description: e.Description, Contract: int(e.Contract), MessageFormat: int(e.MessageFormat),
+		UserClaim: int(e.UserClaim), AuthType: int(e.AuthType), Path: e.Path, NamespaceAddress: e.NamespaceAddress,
+		SolutionNamespace: e.SolutionNamespace, SASKeyName: e.SASKeyName, URL: e.URL}
+}
+
+// secretsOf is the endpoint's secrets by purpose, as a draft keeps them (unset ones left out).
+func secretsOf(e endpoint.ServiceEndpoint) map[endpoint.SecretPurpose]endpoint.Secret {
+	out := map[endpoint.SecretPurpose]endpoint.Secret{}
+	for _, purpose := range endpoint.SecretPurposes {
+		if s := e.Secret(purpose); s.IsSet() {
+			out[purpose] = s
+		}
+	}
+	return out
 }
 
 // loadDraft reads the draft named in the URL, which must belong to the signed-in person, and

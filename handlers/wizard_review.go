@@ -93,6 +93,7 @@ func (p *pages) saveEndpoint(w http.ResponseWriter, r *http.Request, id auth.Ide
 	if err != nil {
 		return err
 	}
+	p.Catalog.Put(ctx, env.ID, created)
 	p.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Endpoint “" + created.Name + "” was validated and saved in " + env.DisplayName + "."})
 	http.Redirect(w, r, web.EndpointURL(env.ID, e.ID), http.StatusSeeOther)
 	return nil

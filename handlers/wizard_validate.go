@@ -25,7 +25,7 @@ func (p *pages) draftValidate(w http.ResponseWriter, r *http.Request) error {
 			if problems := e.Validate(); problems != nil {
 				return p.advance(w, r, &d, web.StepDetails)
 			}
-			mode := r.PostFormValue("mode")
+			mode := endpoint.ParseProbeMode(r.PostFormValue("mode"))
 			rec := p.probe(r.Context(), e, mode, d.data.Emulator, d.data.NamespaceWide)
 			d.data.Mode = mode
 			d.data.LastRun = &rec

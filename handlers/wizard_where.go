@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/store"
 	"github.com/contoso/sbportal/web"
 )
@@ -30,7 +31,7 @@ func (p *pages) whereChoices(id auth.Identity, env, team string) (envs, teams []
 }
 
 // checkWhere validates step 1's choices against the policy.
-func (p *pages) checkWhere(id auth.Identity, env, team, kind string) web.FieldErrors {
+func (p *pages) checkWhere(id auth.Identity, env, team string, kind endpoint.Kind) web.FieldErrors {
 	errs := web.FieldErrors{}
 	e, ok := p.Environments.Get(env)
 	if !ok {
@@ -41,7 +42,7 @@ func (p *pages) checkWhere(id auth.Identity, env, team, kind string) web.FieldEr
 	} else if ok && !slices.Contains(p.cfg.Policy.RegisterTeams(id, e.ID, e.Teams), team) {
 		errs["team"] = []string{"You cannot register endpoints for team " + team + " in " + e.DisplayName + ". Choose another team or environment."}
 	}
-	if kind != kindServiceBus && kind != kindWebhook {
+	if !kind.Valid() {
 		errs["kind"] = []string{"Choose Azure Service Bus or Webhook."}
 	}
 	if len(errs) == 0 {
@@ -70,7 +71,7 @@ func (p *pages) newEndpointForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.render(w, r, http.StatusOK, web.WizardWhere(p.page(w, r, "New endpoint", web.NavNew),
 		web.Wizard{Current: web.StepWhere, Reached: web.StepWhere},
-		web.WhereForm{Environments: envs, Teams: teams, Kind: kindServiceBus, Drafts: drafts}))
+		web.WhereForm{Environments: envs, Teams: teams, Kind: endpoint.KindServiceBus, Drafts: drafts}))
 	return nil
 }
 
@@ -80,7 +81,7 @@ func (p *pages) newEndpointCreate(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	env, team, kind := r.PostFormValue("environment"), r.PostFormValue("team"), r.PostFormValue("kind")
+	env, team, kind := r.PostFormValue("environment"), r.PostFormValue("team"), endpoint.Kind(r.PostFormValue("kind"))
 	if errs := p.checkWhere(id, env, team, kind); errs != nil {
 		envs, teams := p.whereChoices(id, env, team)
 		p.render(w, r, http.StatusUnprocessableEntity, web.WizardWhere(p.page(w, r, "New endpoint", web.NavNew),
@@ -110,7 +111,7 @@ func (p *pages) draftWhere(w http.ResponseWriter, r *http.Request) error {
 	env, team, kind := d.Environment, d.data.Team, d.data.Kind
 	var errs web.FieldErrors
 	if r.Method == http.MethodPost {
-		env, team, kind = r.PostFormValue("environment"), r.PostFormValue("team"), r.PostFormValue("kind")
+		env, team, kind = r.PostFormValue("environment"), r.PostFormValue("team"), endpoint.Kind(r.PostFormValue("kind"))
 		if errs = p.checkWhere(id, env, team, kind); errs == nil {
 			if kind != d.data.Kind {
 				// Another kind needs another connection: forget the old one.
@@ -145,10 +146,7 @@ func (p *pages) draftLinks(r *http.Request, id auth.Identity) ([]web.DraftLink, 
 		}
 		name := data.Fields.Name
 		if name == "" {
-			name = "Unnamed " + data.Kind + " registration"
-			if data.Kind == kindServiceBus {
-				name = "Unnamed Service Bus registration"
-			}
+			name = "Unnamed " + data.Kind.Label() + " registration"
 		}
 		envName := d.Environment
 		if env, ok := p.Environments.Get(d.Environment); ok {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/contoso/sbportal/endpoint"
 )
 
 const testKeyB64 = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=" // 32 bytes
@@ -88,15 +90,17 @@ func TestKeysAndSecretsNeverPrint(t *testing.T) {
 		t.Fatal(err)
 	}
 	material := strings.TrimPrefix(k.ConfigValue(), k.ID()+":")
-	sec := Secret("Endpoint=sb://x/;SharedAccessKey=TOPSECRET")
+	sec := endpoint.NewSecret("Endpoint=sb://x/;SharedAccessKey=TOPSECRET")
 	var logged strings.Builder
 	logger := slog.New(slog.NewJSONHandler(&logged, nil))
-	logger.Info("x", "key", k, "secret", sec, "draft", Draft{Secrets: map[string]Secret{"saskey": sec}})
-	js, _ := json.Marshal(map[string]any{"k": k, "s": sec, "d": Draft{Secrets: map[string]Secret{"saskey": sec}}})
+	logger.Info("x", "key", k, "secret", sec, "draft", Draft{Secrets: map[endpoint.SecretPurpose]endpoint.Secret{endpoint.PurposeSASKey: sec}})
+	js, _ := json.Marshal(map[string]any{"k": k, "s": sec, "d": Draft{Secrets: map[endpoint.SecretPurpose]endpoint.Secret{endpoint.PurposeSASKey: sec}}})
 	outputs := []string{logged.String(), string(js)}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
-		outputs = append(outputs, fmt.Sprintf(verb, k), fmt.Sprintf(verb, sec), fmt.Sprintf(verb, []Secret{sec}),
-			fmt.Sprintf(verb, map[string]Secret{"a": sec}), fmt.Sprintf(verb, struct{ S Secret }{sec}))
+		outputs = append(outputs, fmt.Sprintf(verb, k), fmt.Sprintf(verb, sec), fmt.Sprintf(verb, []endpoint.Secret{sec}),
+			fmt.Sprintf(verb, map[string]endpoint.Secret{"a": sec}), fmt.Sprintf(verb, struct{ S endpoint.Secret }{sec}),
+			fmt.Sprintf(verb, Draft{Secrets: map[endpoint.SecretPurpose]endpoint.Secret{endpoint.PurposeSASKey: sec}}),
+			fmt.Sprintf(verb, SecretRef{Environment: "e", EndpointID: "x", Purpose: endpoint.PurposeSASKey}))
 	}
 	ring, err := NewKeyring(k)
 	if err != nil {

@@ -5,31 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
-)
 
-// Secret is a secret value (SAS key, SAS token, webhook key, connection string). Printing,
-// logging or JSON-encoding it shows a mask; Reveal returns the value for the one place that
-// needs it (a probe, a Dataverse write).
-type Secret string
-
-const secretMask = "[redacted]"
-
-func (s Secret) Reveal() string               { return string(s) }
-func (s Secret) String() string               { return secretMask }
-func (s Secret) GoString() string             { return secretMask }
-func (s Secret) LogValue() slog.Value         { return slog.StringValue(secretMask) }
-func (s Secret) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(secretMask)) }
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + secretMask + `"`), nil }
-func (s Secret) MarshalText() ([]byte, error) { return []byte(secretMask), nil }
-
-// Purposes of endpoint secrets, matching the Dataverse columns they are written to.
-const (
-	PurposeSASKey           = "saskey"
-	PurposeSASToken         = "sastoken"
-	PurposeAuthValue        = "authvalue" // webhook key or header/query settings
-	PurposeConnectionString = "connectionstring"
+	"github.com/contoso/sbportal/endpoint"
 )
 
 // SecretRef names one stored secret: the endpoint it belongs to and what it is for. All three
@@ -37,7 +15,7 @@ const (
 type SecretRef struct {
 	Environment string
 	EndpointID  string
-	Purpose     string
+	Purpose     endpoint.SecretPurpose
 }
 
 func (ref SecretRef) normalized() (SecretRef, error) {
@@ -51,16 +29,22 @@ func (ref SecretRef) normalized() (SecretRef, error) {
 	return ref, nil
 }
 
-func checkPurpose(p string) error {
-	if p == "" || len(p) > 64 {
-		return fmt.Errorf("%w: secret purpose must be 1 to 64 characters", ErrInvalid)
-	}
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return fmt.Errorf("%w: secret purpose %q may contain only a-z, 0-9, '-', '_' and '.'", ErrInvalid, p)
-		}
+// checkPurpose accepts only the purposes the endpoint package knows: each names the write-only
+// column the secret is written to, so any other would be stored and never read.
+func checkPurpose(p endpoint.SecretPurpose) error {
+	if !p.Valid() {
+		return fmt.Errorf("%w: secret purpose %q is none of %v", ErrInvalid, truncatePurpose(p), endpoint.SecretPurposes)
 	}
 	return nil
+}
+
+// truncatePurpose keeps an invalid purpose short in an error message.
+func truncatePurpose(p endpoint.SecretPurpose) string {
+	const max = 64
+	if len(p) > max {
+		return string(p[:max]) + "…"
+	}
+	return string(p)
 }
 
 // normalizeEndpointID lower-cases endpoint ids: Dataverse GUIDs compare case-insensitively,
@@ -68,12 +52,12 @@ func checkPurpose(p string) error {
 func normalizeEndpointID(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
 
 func endpointSecretAD(ref SecretRef) []string {
-	return []string{"endpoint", ref.Environment, ref.EndpointID, ref.Purpose}
+	return []string{"endpoint", ref.Environment, ref.EndpointID, string(ref.Purpose)}
 }
 
 // PutSecret encrypts value with the newest key and stores it for ref, replacing any earlier
 // value.
-func (s *Store) PutSecret(ctx context.Context, ref SecretRef, value Secret) error {
+func (s *Store) PutSecret(ctx context.Context, ref SecretRef, value endpoint.Secret) error {
 	ref, err := ref.normalized()
 	if err != nil {
 		return fmt.Errorf("put secret: %w", err)
@@ -85,11 +69,11 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func (s *Store) putSecret(ctx context.Context, db execer, ref SecretRef, value Secret) error {
-	if value == "" {
+func (s *Store) putSecret(ctx context.Context, db execer, ref SecretRef, value endpoint.Secret) error {
+	if !value.IsSet() {
 		return fmt.Errorf("put secret %s for endpoint %s: %w: value is empty", ref.Purpose, ref.EndpointID, ErrInvalid)
 	}
-	keyID, sealed, err := s.keys.seal([]byte(value), endpointSecretAD(ref)...)
+	keyID, sealed, err := s.keys.seal([]byte(value.Reveal()), endpointSecretAD(ref)...)
 	if err != nil {
 		return fmt.Errorf("put secret %s for endpoint %s: %w", ref.Purpose, ref.EndpointID, err)
 	}
@@ -97,7 +81,7 @@ func (s *Store) putSecret(ctx context.Context, db execer, ref SecretRef, value S
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (environment, endpoint_id, purpose)
 		DO UPDATE SET key_id = excluded.key_id, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`),
-		ref.Environment, ref.EndpointID, ref.Purpose, keyID, sealed, micros(s.now()))
+		ref.Environment, ref.EndpointID, string(ref.Purpose), keyID, sealed, micros(s.now()))
 	if err != nil {
 		return fmt.Errorf("put secret %s for endpoint %s: %w", ref.Purpose, ref.EndpointID, err)
 	}
@@ -106,10 +90,10 @@ func (s *Store) putSecret(ctx context.Context, db execer, ref SecretRef, value S
 
 // GetSecret decrypts the secret stored for ref. ErrNotFound when none is stored;
 // ErrUndecryptable when the stored ciphertext was altered or belongs to another row.
-func (s *Store) GetSecret(ctx context.Context, ref SecretRef) (Secret, error) {
+func (s *Store) GetSecret(ctx context.Context, ref SecretRef) (endpoint.Secret, error) {
 	ref, err := ref.normalized()
 	if err != nil {
-		return "", fmt.Errorf("get secret: %w", err)
+		return endpoint.Secret{}, fmt.Errorf("get secret: %w", err)
 	}
 	var (
 		keyID  string
@@ -117,36 +101,36 @@ func (s *Store) GetSecret(ctx context.Context, ref SecretRef) (Secret, error) {
 	)
 	err = s.r.QueryRowContext(ctx, s.d.q(`SELECT key_id, ciphertext FROM endpoint_secrets
 		WHERE environment = ? AND endpoint_id = ? AND purpose = ?`),
-		ref.Environment, ref.EndpointID, ref.Purpose).Scan(&keyID, &sealed)
+		ref.Environment, ref.EndpointID, string(ref.Purpose)).Scan(&keyID, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("get secret %s for endpoint %s: %w", ref.Purpose, ref.EndpointID, ErrNotFound)
+		return endpoint.Secret{}, fmt.Errorf("get secret %s for endpoint %s: %w", ref.Purpose, ref.EndpointID, ErrNotFound)
 	}
 	if err != nil {
-		return "", fmt.Errorf("get secret %s for endpoint %s: %w", ref.Purpose, ref.EndpointID, err)
+		return endpoint.Secret{}, fmt.Errorf("get secret %s for endpoint %s: %w", ref.Purpose, ref.EndpointID, err)
 	}
 	plain, err := s.keys.open(keyID, sealed, endpointSecretAD(ref)...)
 	if err != nil {
-		return "", fmt.Errorf("get secret %s for endpoint %s: %w", ref.Purpose, ref.EndpointID, err)
+		return endpoint.Secret{}, fmt.Errorf("get secret %s for endpoint %s: %w", ref.Purpose, ref.EndpointID, err)
 	}
-	return Secret(plain), nil
+	return endpoint.NewSecret(string(plain)), nil
 }
 
-// SecretPurposes lists which secrets are stored for an endpoint (without decrypting any), so
+// StoredSecrets lists which secrets are stored for an endpoint (without decrypting any), so
 // a page can say "SAS key stored" or offer a test-send button.
-func (s *Store) SecretPurposes(ctx context.Context, environment, endpointID string) ([]string, error) {
+func (s *Store) StoredSecrets(ctx context.Context, environment, endpointID string) ([]endpoint.SecretPurpose, error) {
 	rows, err := s.r.QueryContext(ctx, s.d.q(`SELECT purpose FROM endpoint_secrets
 		WHERE environment = ? AND endpoint_id = ? ORDER BY purpose`), environment, normalizeEndpointID(endpointID))
 	if err != nil {
 		return nil, fmt.Errorf("list secrets of endpoint %s: %w", endpointID, err)
 	}
 	defer rows.Close()
-	var out []string
+	var out []endpoint.SecretPurpose
 	for rows.Next() {
 		var p string
 		if err := rows.Scan(&p); err != nil {
 			return nil, fmt.Errorf("list secrets of endpoint %s: %w", endpointID, err)
 		}
-		out = append(out, p)
+		out = append(out, endpoint.SecretPurpose(p))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list secrets of endpoint %s: %w", endpointID, err)
@@ -161,7 +145,7 @@ func (s *Store) DeleteSecret(ctx context.Context, ref SecretRef) error {
 		return fmt.Errorf("delete secret: %w", err)
 	}
 	_, err = s.w.ExecContext(ctx, s.d.q(`DELETE FROM endpoint_secrets WHERE environment = ? AND endpoint_id = ? AND purpose = ?`),
-		ref.Environment, ref.EndpointID, ref.Purpose)
+		ref.Environment, ref.EndpointID, string(ref.Purpose))
 	if err != nil {
 		return fmt.Errorf("delete secret %s for endpoint %s: %w", ref.Purpose, ref.EndpointID, err)
 	}
@@ -226,7 +210,7 @@ func (s *Store) RotateSecrets(ctx context.Context) (Rotation, error) {
 		return rot, fmt.Errorf("rotate secrets: %w", err)
 	}
 	for _, r := range stale {
-		ref := SecretRef{Environment: r.env, EndpointID: r.endpointID, Purpose: r.purpose}
+		ref := SecretRef{Environment: r.env, EndpointID: r.endpointID, Purpose: endpoint.SecretPurpose(r.purpose)}
 		plain, err := s.keys.open(r.keyID, r.sealed, endpointSecretAD(ref)...)
 		if err != nil {
 			return rot, fmt.Errorf("rotate secrets: secret %s of endpoint %s in %s: %w", r.purpose, r.endpointID, r.env, err)

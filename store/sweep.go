@@ -12,6 +12,7 @@ type Swept struct {
 	Sessions       int
 	Drafts         int
 	ValidationRuns int // runs of drafts that expired unsaved
+	Changes        int // change log entries older than ChangeRetention
 }
 
 // Sweep deletes sessions and drafts that expired at or before now, and the validation runs of
@@ -43,6 +44,12 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (Swept, error) {
 		}
 		n, _ = res.RowsAffected()
 		out.ValidationRuns = int(n)
+		res, err = tx.ExecContext(ctx, s.d.q(`DELETE FROM catalog_changes WHERE at <= ?`), micros(now.Add(-ChangeRetention)))
+		if err != nil {
+			return fmt.Errorf("change log: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		out.Changes = int(n)
 		return nil
 	})
 	if err != nil {
@@ -73,7 +80,7 @@ func (s *Store) RunSweeper(ctx context.Context, interval time.Duration) {
 			s.opts.logger.WarnContext(ctx, "store sweep failed; will retry", "err", err)
 		case swept != Swept{}:
 			s.opts.logger.InfoContext(ctx, "store sweep removed expired records",
-				"sessions", swept.Sessions, "drafts", swept.Drafts, "validation_runs", swept.ValidationRuns)
+				"sessions", swept.Sessions, "drafts", swept.Drafts, "validation_runs", swept.ValidationRuns, "changes", swept.Changes)
 		}
 	}
 }

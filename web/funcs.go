@@ -45,6 +45,9 @@ func DateTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
+// clock is a time of day for "as of" notes, in UTC like every time the portal shows.
+func clock(t time.Time) string { return t.UTC().Format("15:04:05 UTC") }
+
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // EndpointURL is the address of an endpoint's page.

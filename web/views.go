@@ -1,6 +1,10 @@
 package web
 
-import "time"
+import (
+	"time"
+
+	"github.com/contoso/sbportal/endpoint"
+)
 
 // Option is one choice in a select or radio group.
 type Option struct {
@@ -73,7 +77,7 @@ func StepURL(draftID string, s WizardStep) string {
 type WhereForm struct {
 	Environments []Option
 	Teams        []Option
-	Kind         string // "servicebus" or "webhook"
+	Kind         endpoint.Kind
 	Drafts       []DraftLink
 }
 
@@ -87,7 +91,7 @@ type DraftLink struct {
 
 // ConnectionForm is step 2.
 type ConnectionForm struct {
-	Kind string // "servicebus" or "webhook"
+	Kind endpoint.Kind
 	// Service Bus: the connection string is never echoed back; HasConnectionString says one
 	// is kept in the draft (encrypted) and ConnectionSummary describes it without the key.
 	HasConnectionString bool
@@ -95,7 +99,7 @@ type ConnectionForm struct {
 	Notes               []Note // explanations of what was parsed (e.g. namespace-wide policy)
 	// Webhook
 	URL           string
-	WebhookAuth   string // "key", "header", "query"
+	WebhookAuth   endpoint.WebhookAuth // empty: none chosen yet (the form offers the key)
 	HasAuthSecret bool
 	Pairs         []Pair // header or query names (values are secrets and not echoed)
 }
@@ -112,7 +116,7 @@ type Note struct{ Kind, Text string }
 
 // DetailsForm is step 3: the registration's fields, pre-filled from the connection.
 type DetailsForm struct {
-	Kind              string
+	Kind              endpoint.Kind
 	Name              string
 	Description       string
 	Contracts         []Option
@@ -143,7 +147,7 @@ type ProbeView struct {
 
 // ValidateForm is step 4.
 type ValidateForm struct {
-	Modes   []Option // "send", "check"
+	Modes   []Option // endpoint.ProbeModes
 	Result  ProbeView
 	Summary []Fact
 }
@@ -179,6 +183,20 @@ type EndpointRow struct {
 // EnvironmentProblem says that one environment could not be listed.
 type EnvironmentProblem struct{ Name, Reason string }
 
+// Freshness says how current one environment's listed endpoints are.
+type Freshness struct {
+	Environment string
+	Name        string
+	// AsOf is when the list last matched Dataverse.
+	AsOf time.Time
+	// StaleSince is set when refreshing fails; Reason says why, Throttled that Dataverse asked
+	// the portal to slow down, and RetryAt when the portal tries again.
+	StaleSince time.Time
+	Reason     string
+	Throttled  bool
+	RetryAt    time.Time
+}
+
 // ListQuery is the endpoints list's search, filters, sorting and page.
 type ListQuery struct {
 	Search      string
@@ -203,10 +221,15 @@ type EndpointList struct {
 	Statuses     []Option
 	Sorts        []Option
 	Unavailable  []EnvironmentProblem
-	CanRegister  bool
-	Now          time.Time
-	PrevURL      string
-	NextURL      string
+	Freshness    []Freshness
+	// CanRefresh offers the Refresh button (people who may register); ReturnURL is where it
+	// comes back to.
+	CanRefresh  bool
+	ReturnURL   string
+	CanRegister bool
+	Now         time.Time
+	PrevURL     string
+	NextURL     string
 }
 
 // EndpointView is the endpoint page.
@@ -278,7 +301,7 @@ type EditForm struct {
 // RekeyForm replaces the key of a saved endpoint.
 type RekeyForm struct {
 	View    EndpointView
-	Kind    string // "servicebus" or "webhook"
+	Kind    endpoint.Kind
 	Errors  FieldErrors
 	Result  ProbeView
 	Message string
@@ -295,7 +318,7 @@ type DeleteForm struct {
 // TestForm asks for a key to test an endpoint not registered through the portal.
 type TestForm struct {
 	View   EndpointView
-	Kind   string
+	Kind   endpoint.Kind
 	Errors FieldErrors
 	Result ProbeView
 }

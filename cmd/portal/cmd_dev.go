@@ -14,10 +14,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/auth/devidp"
+	"github.com/contoso/sbportal/catalog"
+	dvemulator "github.com/contoso/sbportal/dataverse/emulator"
 	"github.com/contoso/sbportal/handlers"
 )
 
@@ -33,6 +36,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlagSet("dev", "dev [--listen 127.0.0.1:8080] [--data .portal-dev]", stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "loopback address for the portal; if the port is taken a free one is used")
 	dataDir := fs.String("data", ".portal-dev", "folder for the local stack's data (database, keys); delete it to start afresh")
+	seed := fs.Int("seed-endpoints", 0, "add this many queue endpoints to Contoso Dev before starting (to try the list at scale; the load harness uses it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -65,10 +69,19 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer stopIDP()
 
+	if err := seedDevEndpoints(stack.dv.Environments[0], *seed); err != nil {
+		ln.Close()
+		return err
+	}
+	// The local stack refreshes often: people try changes in the stand-ins by hand.
+	cat := catalog.New(catalog.Options{Store: stack.store, Environments: stack.envs, Refresh: 15 * time.Second,
+		Logger: log.With("component", "catalog")})
+	cat.Start(ctx)
+
 	h, err := handlers.New(handlers.Config{Logger: log, DevMode: true, CookieKey: cookieKey, Auth: authn,
 		AccessContact: "Ada Admin (ada.admin@contoso.example), the local stack's portal administrator",
-		Readiness:     readinessChecks(stack.store, stack.envs),
-		Pages: &handlers.Pages{Store: stack.store, Environments: stack.envs, Prober: stack.prober,
+		Readiness:     readinessChecks(stack.store, stack.envs, cat),
+		Pages: &handlers.Pages{Store: stack.store, Environments: stack.envs, Prober: stack.prober, Catalog: cat,
 			FingerprintKey: deriveKey(cookieKey, "validation-fingerprint")}})
 	if err != nil {
 		ln.Close()
@@ -160,4 +173,21 @@ func loadOrCreateKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return b, nil
+}
+
+// seedDevEndpoints adds n queue endpoints named "Bulk queue NNNN" to a Dataverse stand-in,
+// written straight into it as another tool would.
+func seedDevEndpoints(s *dvemulator.Server, n int) error {
+	for i := range n {
+		_, err := s.CreateRecord("serviceendpoints", map[string]any{
+			"name": fmt.Sprintf("Bulk queue %04d", i), "solutionnamespace": "bulkns",
+			"namespaceaddress": "sb://bulkns.servicebus.windows.net/", "path": fmt.Sprintf("q%04d", i),
+			"contract": 2, "connectionmode": 1, "userclaim": 1, "messageformat": 2, "namespaceformat": 2,
+			"authtype": 2, "saskeyname": "send", "saskey": strings.Repeat("k", 43) + "=",
+		})
+		if err != nil {
+			return fmt.Errorf("seed endpoint %d: %w", i, err)
+		}
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/handlers"
 	"github.com/contoso/sbportal/servicebus"
@@ -62,7 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer st.Close()
 	go st.RunSweeper(ctx, 10*time.Minute)
-	envs, err := dataverse.NewEnvironments(fc.Environments, dataverse.EnvironmentsOptions{})
+	envs, err := dataverse.NewEnvironments(fc.dataverseEnvironments(), dataverse.EnvironmentsOptions{})
 	if err != nil {
 		return fmt.Errorf("PORTAL_CONFIG environments: %w", err)
 	}
@@ -79,6 +80,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	policy.AllowPrivateServiceBus = fc.Probes.AllowPrivateServiceBus
 	prober := servicebus.NewProber(servicebus.Options{Policy: policy, Timeout: fc.Probes.timeout(), Logger: log.With("component", "probe")})
+
+	catOpts := fc.catalogOptions()
+	catOpts.Store, catOpts.Environments, catOpts.Logger = st, envs, log.With("component", "catalog")
+	cat := catalog.New(catOpts)
+	cat.Start(ctx)
 
 	authn, err := auth.New(ctx, auth.Config{
 		Issuer:         cfg.OIDCIssuer,
@@ -105,8 +111,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		CookieKey:     cfg.SessionKey,
 		Auth:          authn,
 		AccessContact: cfg.AccessContact,
-		Readiness:     readinessChecks(st, envs),
-		Pages: &handlers.Pages{Store: st, Environments: envs, Prober: prober,
+		Readiness:     readinessChecks(st, envs, cat),
+		Pages: &handlers.Pages{Store: st, Environments: envs, Prober: prober, Catalog: cat,
 			FingerprintKey: deriveKey(cfg.SessionKey, "validation-fingerprint")},
 	})
 	if err != nil {

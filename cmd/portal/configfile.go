@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
 )
 
@@ -19,12 +20,69 @@ import (
 //	  "environments": [ { "id": "contoso-dev", "displayName": "Contoso Dev",
 //	                      "url": "https://contoso-dev.crm.dynamics.com", "teams": ["Integration"],
 //	                      "credential": { "kind": "client-secret", "tenantId": "...",
-//	                                      "clientId": "...", "clientSecretEnv": "CONTOSO_DEV_SECRET" } } ],
-//	  "probes": { "timeout": "15s", "serviceBusSuffixes": ["servicebus.windows.net"] }
+//	                                      "clientId": "...", "clientSecretEnv": "CONTOSO_DEV_SECRET" },
+//	                      "refresh": "60s" } ],
+//	  "probes": { "timeout": "15s", "serviceBusSuffixes": ["servicebus.windows.net"] },
+//	  "catalog": { "refresh": "60s", "fullRefresh": "10m" }
 //	}
 type fileConfig struct {
-	Environments []dataverse.EnvironmentConfig `json:"environments"`
-	Probes       probeConfig                   `json:"probes"`
+	Environments []environmentConfig `json:"environments"`
+	Probes       probeConfig         `json:"probes"`
+	Catalog      catalogConfig       `json:"catalog"`
+}
+
+// environmentConfig is a Dataverse environment and how often the portal re-reads its
+// endpoints.
+type environmentConfig struct {
+	dataverse.EnvironmentConfig
+	// Refresh overrides catalog.refresh for this environment, e.g. "30s".
+	Refresh string `json:"refresh,omitempty"`
+}
+
+// catalogConfig tunes the catalog, the in-memory copy of every environment's endpoints.
+type catalogConfig struct {
+	// Refresh is how often each environment's endpoints are re-read (default 60s): one list
+	// query per environment per interval, whatever the number of people viewing.
+	Refresh string `json:"refresh,omitempty"`
+	// FullRefresh is how often a refresh reads every endpoint rather than those modified since
+	// the last one, to notice deletions made outside the portal (default 10m).
+	FullRefresh string `json:"fullRefresh,omitempty"`
+}
+
+// dataverseEnvironments are the environments as the Dataverse client takes them.
+func (fc fileConfig) dataverseEnvironments() []dataverse.EnvironmentConfig {
+	out := make([]dataverse.EnvironmentConfig, len(fc.Environments))
+	for i, e := range fc.Environments {
+		out[i] = e.EnvironmentConfig
+	}
+	return out
+}
+
+// catalogOptions are the catalog's intervals from the file (zero fields take the catalog's
+// defaults); loadFileConfig has checked every duration.
+func (fc fileConfig) catalogOptions() catalog.Options {
+	o := catalog.Options{RefreshByEnv: map[string]time.Duration{}}
+	o.Refresh, _ = time.ParseDuration(fc.Catalog.Refresh)
+	o.FullEvery, _ = time.ParseDuration(fc.Catalog.FullRefresh)
+	for _, e := range fc.Environments {
+		if d, err := time.ParseDuration(e.Refresh); err == nil {
+			o.RefreshByEnv[e.ID] = d
+		}
+	}
+	return o
+}
+
+// checkInterval says what is wrong with an interval setting, if anything: it must be a
+// duration of at least min.
+func checkInterval(name, v string, min time.Duration) []string {
+	if v == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < min {
+		return []string{fmt.Sprintf("%s is %q: write a duration of at least %s, such as \"60s\" or \"5m\"", name, v, min)}
+	}
+	return nil
 }
 
 // probeConfig tunes the test-sends.
@@ -72,12 +130,15 @@ func loadFileConfig(path string) (fileConfig, error) {
 		for _, p := range e.Validate() {
 			problems = append(problems, fmt.Sprintf("environments[%d] (%s): %s", i, e.ID, p))
 		}
+		problems = append(problems, checkInterval(fmt.Sprintf("environments[%d] (%s): refresh", i, e.ID), e.Refresh, time.Second)...)
 	}
 	if fc.Probes.Timeout != "" {
 		if d, err := time.ParseDuration(fc.Probes.Timeout); err != nil || d <= 0 {
 			problems = append(problems, `probes.timeout is not a duration such as "15s"`)
 		}
 	}
+	problems = append(problems, checkInterval("catalog.refresh", fc.Catalog.Refresh, time.Second)...)
+	problems = append(problems, checkInterval("catalog.fullRefresh", fc.Catalog.FullRefresh, time.Minute)...)
 	if len(problems) > 0 {
 		return fileConfig{}, fmt.Errorf("PORTAL_CONFIG %s has %d problem(s):\n  - %s", path, len(problems), strings.Join(problems, "\n  - "))
 	}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/contoso/sbportal/auth"
@@ -79,13 +82,52 @@ func startDevStack(ctx context.Context, dataDir string, log *slog.Logger) (*devS
 		return nil, err
 	}
 	d.stopFunc = append(d.stopFunc, func() { d.dv.Close() })
-	d.envs, err = dataverse.NewEnvironments(d.dv.Configs, dataverse.EnvironmentsOptions{})
+	d.envs, err = dataverse.NewEnvironments(devEnvironmentConfigs(d.dv), dataverse.EnvironmentsOptions{})
 	if err != nil {
 		return nil, err
 	}
 	d.prober = servicebus.NewProber(servicebus.Options{Policy: servicebus.DevelopmentPolicy(), Logger: log.With("component", "probe")})
 	ok = true
 	return d, nil
+}
+
+// devEnvironments say how the portal serves each organization of the local Dataverse, by
+// display name: its id in the portal's URLs and the teams that may use it.
+var devEnvironments = map[string]struct {
+	id    string
+	teams []string
+}{
+	"Contoso Dev":  {id: "contoso-dev", teams: []string{"Integration", "Finance"}},
+	"Contoso Test": {id: "contoso-test", teams: []string{"Integration"}},
+}
+
+// devEnvironmentConfigs is the portal's configuration for the local Dataverse: one environment
+// per organization of dv, in its order, each signing in as the dev app through dv's token
+// issuer. An organization not listed in devEnvironments gets an id made from its name and
+// every dev team.
+func devEnvironmentConfigs(dv *dvemulator.DevStack) []dataverse.EnvironmentConfig {
+	cred := dataverse.CredentialConfig{
+		Kind:            dataverse.ClientSecretCredential,
+		TenantID:        dv.Tokens.TenantID(),
+		ClientID:        dvemulator.DevApp.ClientID,
+		ClientSecret:    dataverse.ConfigSecret(dvemulator.DevApp.ClientSecret),
+		AuthorityHost:   dv.Tokens.AuthorityHost(),
+		AuthorityCAFile: dv.CAFile,
+		AuthorityCAs:    dv.Tokens.CertPool(),
+	}
+	cfgs := make([]dataverse.EnvironmentConfig, 0, len(dv.Environments))
+	for _, org := range dv.Environments {
+		env, ok := devEnvironments[org.Name()]
+		if !ok {
+			env.id = strings.ToLower(strings.Join(strings.Fields(org.Name()), "-"))
+			env.teams = slices.Sorted(maps.Values(devTeams))
+		}
+		cfgs = append(cfgs, dataverse.EnvironmentConfig{
+			ID: env.id, DisplayName: org.Name(), URL: org.URL(), Teams: slices.Clone(env.teams),
+			AllowInsecureHTTP: true, Credential: cred,
+		})
+	}
+	return cfgs
 }
 
 // printInfo tells a newcomer what the local stack offers.

@@ -12,6 +12,7 @@ import (
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/auth/devidp"
 	"github.com/contoso/sbportal/dataverse"
+	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/internal/pgtest"
 	"github.com/contoso/sbportal/store"
 )
@@ -129,7 +130,7 @@ func TestScaleOutOnPostgreSQL(t *testing.T) {
 		t.Fatalf("ownership %+v, %v", o, err)
 	}
 	// The key moved from the draft to the endpoint, for later test-sends.
-	if _, err := stores[0].GetSecret(ctx, store.SecretRef{Environment: "contoso-dev", EndpointID: eps[0].ID, Purpose: store.PurposeSASKey}); err != nil {
+	if _, err := stores[0].GetSecret(ctx, store.SecretRef{Environment: "contoso-dev", EndpointID: eps[0].ID, Purpose: endpoint.PurposeSASKey}); err != nil {
 		t.Fatalf("the saved endpoint's key is not kept: %v", err)
 	}
 }

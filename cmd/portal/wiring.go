@@ -5,15 +5,18 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
+	"time"
 
+	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/handlers"
 	"github.com/contoso/sbportal/store"
 )
 
 // readinessChecks reports the database (critical) and each Dataverse environment (not
-// critical: one environment down leaves the portal serving the others).
-func readinessChecks(st *store.Store, envs *dataverse.Environments) []handlers.ReadinessCheck {
+// critical: one environment down leaves the portal serving the others). An environment's state
+// is its catalog's: a readiness probe costs no Dataverse query.
+func readinessChecks(st *store.Store, envs *dataverse.Environments, cat *catalog.Catalog) []handlers.ReadinessCheck {
 	checks := []handlers.ReadinessCheck{{Name: "database", Critical: true, Check: func(ctx context.Context) (string, error) {
 		if err := st.Ping(ctx); err != nil {
 			return "", err
@@ -26,11 +29,19 @@ func readinessChecks(st *store.Store, envs *dataverse.Environments) []handlers.R
 	}}}
 	for _, env := range envs.List() {
 		checks = append(checks, handlers.ReadinessCheck{Name: "dataverse " + env.ID, Check: func(ctx context.Context) (string, error) {
-			who, err := env.Client.WhoAmI(ctx)
-			if err != nil {
-				return "", fmt.Errorf("%s", dataverse.Explain(err))
+			v, _ := cat.View(env.ID)
+			st := v.Status
+			switch {
+			case !st.Loaded && st.Problem != "":
+				return "", fmt.Errorf("%s: not loaded yet: %s", env.DisplayName, st.Problem)
+			case !st.Loaded:
+				return "", fmt.Errorf("%s: not loaded yet", env.DisplayName)
+			case st.Stale():
+				return "", fmt.Errorf("%s: %d endpoints as of %s; refreshing fails since %s: %s (%d list queries since start)",
+					env.DisplayName, len(v.Entries), st.AsOf.UTC().Format(time.RFC3339), st.StaleSince.UTC().Format(time.RFC3339), st.Problem, st.Queries)
 			}
-			return env.DisplayName + ": WhoAmI answered, user " + who.UserID, nil
+			return fmt.Sprintf("%s: %d endpoints as of %s (%d list queries since start)",
+				env.DisplayName, len(v.Entries), st.AsOf.UTC().Format(time.RFC3339), st.Queries), nil
 		}})
 	}
 	return checks

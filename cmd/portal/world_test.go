@@ -11,12 +11,14 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/auth/devidp"
+	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
 	dvemulator "github.com/contoso/sbportal/dataverse/emulator"
 	"github.com/contoso/sbportal/handlers"
@@ -42,6 +44,7 @@ type world struct {
 	keys       store.Keyring
 
 	mu       sync.Mutex
+	catalogs []*catalog.Catalog // one per portal instance, in the order added
 	backends []http.Handler
 	target   int
 }
@@ -79,7 +82,7 @@ func newWorld(t testing.TB) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.dv.Close() })
-	if w.envs, err = dataverse.NewEnvironments(w.dv.Configs, dataverse.EnvironmentsOptions{}); err != nil {
+	if w.envs, err = dataverse.NewEnvironments(devEnvironmentConfigs(w.dv), dataverse.EnvironmentsOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	w.prober = servicebus.NewProber(servicebus.Options{Policy: servicebus.DevelopmentPolicy()})
@@ -123,8 +126,12 @@ func (w *world) addPortal(t testing.TB, dsn string) (*store.Store, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cat := catalog.New(catalog.Options{Store: st, Environments: w.envs, FollowEvery: 100 * time.Millisecond,
+		ManualInterval: time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cat.Start(w.ctx)
+	w.catalogs = append(w.catalogs, cat)
 	h, err := handlers.New(handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CookieKey: w.sessionKey, Auth: authn,
-		Pages: &handlers.Pages{Store: st, Environments: w.envs, Prober: w.prober, FingerprintKey: deriveKey(w.sessionKey, "fp"),
+		Pages: &handlers.Pages{Store: st, Environments: w.envs, Prober: w.prober, Catalog: cat, FingerprintKey: deriveKey(w.sessionKey, "fp"),
 			ListTimeout: 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +140,20 @@ func (w *world) addPortal(t testing.TB, dsn string) (*store.Store, int) {
 	defer w.mu.Unlock()
 	w.backends = append(w.backends, h)
 	return st, len(w.backends) - 1
+}
+
+// refresh re-reads every environment into every portal's catalog now (a test that changed
+// Dataverse behind the portal's back, as another tool would).
+func (w *world) refresh(t testing.TB) {
+	t.Helper()
+	w.mu.Lock()
+	cats := slices.Clone(w.catalogs)
+	w.mu.Unlock()
+	for _, c := range cats {
+		for _, env := range w.envs.List() {
+			_ = c.Refresh(w.ctx, env.ID) // a failure shows on the pages, which the test checks
+		}
+	}
 }
 
 // use routes the front door's next requests to portal i.

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"github.com/contoso/sbportal/dataverse"
 )
 
 // The dev application registration: the identity the portal uses against the local
@@ -23,27 +21,28 @@ const (
 var DevApp = AppRegistration{ClientID: DevClientID, ClientSecret: DevClientSecret, DisplayName: "Service Endpoint Portal (dev)"}
 
 // DevStack is the local Dataverse of `portal dev`: one token issuer and two organizations,
-// "Contoso Dev" and "Contoso Test", seeded with realistic endpoints on first start.
+// "Contoso Dev" and "Contoso Test", seeded with realistic endpoints on first start. Each
+// organization has DevApp as its application user; a client signs in as DevApp through Tokens
+// (tenant Tokens.TenantID(), authority Tokens.AuthorityHost(), trusting Tokens.CertPool() or
+// CAFile). Turning that into a client's configuration is the client's business.
 type DevStack struct {
-	Tokens       *TokenIssuer
+	Tokens *TokenIssuer
+	// Environments are the organizations: Contoso Dev, then Contoso Test.
 	Environments []*Server
-	// Configs are ready for dataverse.NewEnvironments, in the same order as Environments.
-	Configs []dataverse.EnvironmentConfig
 	// CAFile is the token issuer's certificate written to the data directory (empty when
 	// running in memory), for processes outside this one.
 	CAFile string
 }
 
-// devEnvironment describes one organization of the dev stack.
-type devEnvironment struct {
-	id, name string
-	teams    []string
-	seed     func(*Server) error
+// devOrganization describes one organization of the dev stack.
+type devOrganization struct {
+	file, name string // file names its data file: dataverse-<file>.db
+	seed       func(*Server) error
 }
 
-var devEnvironments = []devEnvironment{
-	{id: "contoso-dev", name: "Contoso Dev", teams: []string{"Integration", "Finance"}, seed: seedContosoDev},
-	{id: "contoso-test", name: "Contoso Test", teams: []string{"Integration"}, seed: seedContosoTest},
+var devOrganizations = []devOrganization{
+	{file: "contoso-dev", name: "Contoso Dev", seed: seedContosoDev},
+	{file: "contoso-test", name: "Contoso Test", seed: seedContosoTest},
 }
 
 // StartDev starts the dev stack. With a dataDir, each organization keeps its rows in a SQLite
@@ -66,10 +65,10 @@ func StartDev(ctx context.Context, dataDir string) (*DevStack, error) {
 			return nil, fmt.Errorf("dataverse emulator: write CA file: %w", err)
 		}
 	}
-	for _, env := range devEnvironments {
+	for _, env := range devOrganizations {
 		file := ""
 		if dataDir != "" {
-			file = filepath.Join(dataDir, "dataverse-"+env.id+".db")
+			file = filepath.Join(dataDir, "dataverse-"+env.file+".db")
 		}
 		srv, err := Start(Options{Name: env.name, Tokens: tokens, DataFile: file,
 			Users: []AppUser{{ClientID: DevClientID, FullName: "# Service Endpoint Portal"}}})
@@ -84,12 +83,6 @@ func StartDev(ctx context.Context, dataDir string) (*DevStack, error) {
 				return nil, fmt.Errorf("dataverse emulator: seed %s: %w", env.name, err)
 			}
 		}
-		cred := tokens.CredentialConfig(DevApp)
-		cred.AuthorityCAFile = d.CAFile
-		d.Configs = append(d.Configs, dataverse.EnvironmentConfig{
-			ID: env.id, DisplayName: env.name, URL: srv.URL(), Teams: env.teams,
-			AllowInsecureHTTP: true, Credential: cred,
-		})
 	}
 	go func() {
 		<-ctx.Done()

@@ -5,14 +5,17 @@
 // Prefer: odata.maxpagesize with an opaque $skiptoken), If-Match semantics, Dataverse-shaped
 // errors, its own copy of the column rules (lengths, choices, the 44-character SAS key, ...),
 // write-only secrets, organization-wide privileges, and fault injection (throttling, 503,
-// latency, responses lost after the change was committed).
+// latency, responses lost after the change was committed). Tests can set its clock
+// (Options.Clock) to place changes at known times for modifiedon delta queries, and count the
+// requests that reached it (Server.RequestCount).
 //
 // It also holds TokenIssuer, a local Entra-compatible token endpoint over https that
 // azidentity talks to through the same code path as production; the emulator accepts only
 // tokens it signed for the emulator's own URL.
 //
-// Its rules are written from Dataverse's documentation, independently of package endpoint, so
-// that it checks the portal rather than agreeing with it by construction. It must not be used
+// Its rules are written from Dataverse's documentation, independently of package endpoint and
+// of the client in package dataverse (it imports neither), so that it checks the portal rather
+// than agreeing with it by construction. It must not be used
 // as a real Dataverse or hold production secrets: data sits in memory or in a plain SQLite
 // file, and the token issuer's keys are created at start.
 package emulator

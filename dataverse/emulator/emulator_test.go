@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"go/build"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -324,10 +325,11 @@ func TestFilterParser(t *testing.T) {
 }
 
 func FuzzParseFilter(f *testing.F) {
-	for _, s := range []string{"name eq 'x'", "(contract eq 2 or contains(name,'a')) and not issaskeyset eq true", "a eq null", "'''", "(((", "-1"} {
+	for _, s := range []string{"name eq 'x'", "(contract eq 2 or contains(name,'a')) and not issaskeyset eq true", "a eq null", "'''", "(((", "-1",
+		"modifiedon ge 2026-11-30T12:04:31.250+01:00", "createdon lt 2026-11-30T12:04Z"} {
 		f.Add(s)
 	}
-	row := record{"name": "x", "contract": 2.0}
+	row := record{"name": "x", "contract": 2.0, "modifiedon": "2026-11-30T12:04:31Z"}
 	f.Fuzz(func(t *testing.T, s string) {
 		if e, err := parseFilter(serviceEndpointEntity, s); err == nil {
 			e.match(row)
@@ -425,15 +427,35 @@ func TestDevStackSeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if len(d.Configs) != 2 || d.Configs[0].DisplayName != "Contoso Dev" || d.Configs[1].DisplayName != "Contoso Test" {
-		t.Fatalf("configs = %+v", d.Configs)
+	if len(d.Environments) != 2 || d.Environments[0].Name() != "Contoso Dev" || d.Environments[1].Name() != "Contoso Test" {
+		t.Fatalf("environments = %d", len(d.Environments))
 	}
-	for i, c := range d.Configs {
-		if p := c.Validate(); len(p) > 0 {
-			t.Errorf("dev config %s: %v", c.ID, p)
+	for _, s := range d.Environments {
+		if s.Count("serviceendpoints") == 0 || s.Count("sdkmessageprocessingsteps") == 0 {
+			t.Errorf("%s not seeded", s.Name())
 		}
-		if d.Environments[i].Count("serviceendpoints") == 0 || d.Environments[i].Count("sdkmessageprocessingsteps") == 0 {
-			t.Errorf("%s not seeded", c.DisplayName)
+		// The dev app is an application user of each organization.
+		tok, err := d.Tokens.Issue(DevClientID, s.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := &org{t: t, s: s, token: tok}
+		if a := o.do("GET", "WhoAmI", nil); a.status != 200 {
+			t.Errorf("%s: WhoAmI as the dev app = %d %s", s.Name(), a.status, a.raw)
+		}
+	}
+}
+
+// TestImportsNothingOfThePortal keeps the emulator independent: it checks the portal's client
+// and rules, so it must not share their code.
+func TestImportsNothingOfThePortal(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, imp := range pkg.Imports {
+		if strings.HasPrefix(imp, "github.com/contoso/sbportal/") {
+			t.Errorf("the emulator imports %s", imp)
 		}
 	}
 }

@@ -7,12 +7,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // This file implements the OData query options the emulator understands: $select, $orderby,
 // paging with an opaque $skiptoken, and a $filter subset (eq ne gt ge lt le, and or not,
-// parentheses, contains/startswith/endswith, string/number/bool/null/GUID literals).
-// String comparisons ignore case, as Dataverse's SQL collation does.
+// parentheses, contains/startswith/endswith, string/number/bool/null/GUID literals, and
+// DateTimeOffset literals: unquoted ISO 8601 such as 2026-11-30T12:04:31Z, with optional
+// fractional seconds and a Z or ±hh:mm offset). String comparisons ignore case, as Dataverse's
+// SQL collation does; date and time comparisons compare instants.
 
 type filterExpr interface {
 	match(r record) bool
@@ -21,7 +24,7 @@ type filterExpr interface {
 type cmpExpr struct {
 	col string
 	op  string
-	lit any // string, float64, bool or nil
+	lit any // string, float64, bool, time.Time or nil
 }
 
 type fnExpr struct {
@@ -72,7 +75,17 @@ func (c cmpExpr) match(r record) bool {
 		}
 		return false
 	}
-	n := compareValues(v, c.lit)
+	var n int
+	if t, ok := c.lit.(time.Time); ok {
+		s, _ := v.(string)
+		rt, ok := parseDateTime(s)
+		if !ok {
+			return false
+		}
+		n = rt.Compare(t)
+	} else {
+		n = compareValues(v, c.lit)
+	}
 	switch c.op {
 	case "eq":
 		return n == 0
@@ -132,7 +145,7 @@ func compareNullable(a, b any) int {
 }
 
 type token struct {
-	kind string // "ident", "string", "number", "guid", "(", ")", ","
+	kind string // "ident", "string", "number", "guid", "datetime", "(", ")", ","
 	text string
 	pos  int
 }
@@ -167,6 +180,17 @@ func tokenize(s string) ([]token, *apiError) {
 			}
 			toks = append(toks, token{kind: "string", text: b.String(), pos: i})
 			i = j + 1
+		case looksLikeDateTime(s[i:]):
+			j := i
+			for j < len(s) && strings.IndexByte("0123456789-:.+TZ", s[j]) >= 0 {
+				j++
+			}
+			w := s[i:j]
+			if _, ok := parseDateTime(w); !ok {
+				return nil, querySyntax(s, i, "'"+w+"' is not a valid Edm.DateTimeOffset literal; write it like 2026-11-30T12:04:31Z or 2026-11-30T13:04:31.250+01:00")
+			}
+			toks = append(toks, token{kind: "datetime", text: w, pos: i})
+			i = j
 		case isWordByte(c) || c == '-':
 			j := i + 1
 			for j < len(s) && (isWordByte(s[j]) || s[j] == '-' || s[j] == '.') {
@@ -188,6 +212,30 @@ func tokenize(s string) ([]token, *apiError) {
 		}
 	}
 	return toks, nil
+}
+
+// looksLikeDateTime reports whether s starts like a date and time: yyyy-mm-ddT.
+func looksLikeDateTime(s string) bool {
+	if len(s) < 11 || s[4] != '-' || s[7] != '-' || s[10] != 'T' {
+		return false
+	}
+	for _, i := range []int{0, 1, 2, 3, 5, 6, 8, 9} {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseDateTime reads an OData DateTimeOffset: date, time to the minute or second with
+// optional fractional seconds, and Z or a ±hh:mm offset (the offset is required).
+func parseDateTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func isWordByte(c byte) bool {
@@ -406,6 +454,12 @@ func (p *filterParser) literal(c *column, t *token) (any, *apiError) {
 		}
 		g, _ := parseGUID(t.text)
 		return g, nil
+	case tDateTime:
+		if t.kind != "datetime" {
+			return nil, mismatch("DateTimeOffset")
+		}
+		d, _ := parseDateTime(t.text)
+		return d, nil
 	}
 	return nil, badRequest(codeQuerySyntax, "Filtering on '%s' is not supported by the emulator.", c.name)
 }

@@ -68,6 +68,10 @@ type Options struct {
 	// OrganizationID and BusinessUnitID answer WhoAmI; derived from Name when empty.
 	OrganizationID string
 	BusinessUnitID string
+	// Clock is the time createdon and modifiedon are stamped with; nil means time.Now. Tests
+	// of delta queries set it to place changes at known times. The emulator keeps these
+	// columns to the second, as Dataverse returns them.
+	Clock func() time.Time
 }
 
 // Server is one emulated Dataverse organization: a Web API stand-in for the serviceendpoint
@@ -87,8 +91,12 @@ type Server struct {
 	version   int64
 	solutions map[string][]string
 	log       []string
+	counts    map[requestKind]int
 	now       func() time.Time
 }
+
+// requestKind is what RequestCount counts by.
+type requestKind struct{ method, resource string }
 
 // Start opens the data file (if any) and serves the organization on its own listener.
 func Start(opts Options) (*Server, error) {
@@ -113,7 +121,10 @@ func Start(opts Options) (*Server, error) {
 	s := &Server{
 		name: opts.Name, tokens: opts.Tokens, store: st, ln: ln,
 		orgID: opts.OrganizationID, buID: opts.BusinessUnitID,
-		users: map[string]*AppUser{}, solutions: map[string][]string{}, now: time.Now,
+		users: map[string]*AppUser{}, solutions: map[string][]string{}, counts: map[requestKind]int{}, now: opts.Clock,
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	if s.orgID == "" {
 		s.orgID = derivedGUID("org:" + opts.Name)
@@ -278,6 +289,64 @@ func (s *Server) Requests() []string {
 	return slices.Clone(s.log)
 }
 
+// RequestCount returns how many API requests with this method ("" for any) arrived for
+// resource since the emulator started. Every request under /api/data/v9.2/ counts, whatever
+// its answer: a throttled, refused or faulted request still reached Dataverse. Unlike
+// Requests, the counts are not limited to the last 10,000 requests.
+//
+// resource is the request's path under /api/data/v9.2/ without its query, with every key
+// left out of its parentheses, so collection reads and single-record reads are told apart:
+//
+//	"serviceendpoints"    the collection: list queries (GET; each page, nextLink pages
+//	                      included, is one request) and creates (POST)
+//	"serviceendpoints()"  one record by id: reads (GET), updates (PATCH), deletes (DELETE)
+//	"serviceendpoints()/serviceendpoint_sdkmessageprocessingstep"  an endpoint's steps
+//	"serviceendpoints()/Microsoft.Dynamics.CRM.TriggerServiceEndpointCheck"
+//	"WhoAmI"              ("WhoAmI()" when called with parentheses)
+//
+// For example, RequestCount("GET", "serviceendpoints") is the number of list queries.
+func (s *Server) RequestCount(method, resource string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if method != "" {
+		return s.counts[requestKind{strings.ToUpper(method), resource}]
+	}
+	n := 0
+	for k, c := range s.counts {
+		if k.resource == resource {
+			n += c
+		}
+	}
+	return n
+}
+
+// resourceOf is a request path under APIPath with the keys left out: "serviceendpoints(<id>)/x"
+// becomes "serviceendpoints()/x".
+func resourceOf(rest string) string {
+	if strings.IndexByte(rest, '(') < 0 {
+		return rest
+	}
+	var b strings.Builder
+	depth := 0
+	for _, r := range rest {
+		switch {
+		case r == '(':
+			if depth == 0 {
+				b.WriteRune(r)
+			}
+			depth++
+		case r == ')' && depth > 0:
+			depth--
+			if depth == 0 {
+				b.WriteRune(r)
+			}
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // Count returns how many rows an entity set holds ("serviceendpoints",
 // "sdkmessageprocessingsteps").
 func (s *Server) Count(entitySet string) int {
@@ -314,6 +383,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		line += "?" + r.URL.RawQuery
 	}
 	s.log = append(s.log, line)
+	s.counts[requestKind{r.Method, resourceOf(rest)}]++
 	s.mu.Unlock()
 
 	f := s.takeFault(r.Method, rest)
@@ -716,6 +786,7 @@ func readBody(r *http.Request) ([]byte, *apiError) {
 	return b, nil
 }
 
+// timestamp is now for createdon and modifiedon, to the second as Dataverse returns them.
 func (s *Server) timestamp() string { return s.now().UTC().Format("2006-01-02T15:04:05Z") }
 
 // applyDefaults fills the columns Dataverse defaults on create.

@@ -22,8 +22,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/contoso/sbportal/dataverse"
 )
 
 // DevTenantID is the tenant the local token issuer serves unless told otherwise.
@@ -181,21 +179,10 @@ func (t *TokenIssuer) TokenURL() string { return t.base + "/" + t.tenant + "/oau
 // CACertPEM is the issuer's self-signed certificate, to trust for its https endpoint.
 func (t *TokenIssuer) CACertPEM() []byte { return append([]byte(nil), t.certPEM...) }
 
-// CertPool holds the issuer's certificate.
+// CertPool holds the issuer's certificate. A client signs in as an app with the client
+// credentials grant against tenant TenantID() at AuthorityHost(), trusting this pool (or
+// CACertPEM, written to a file, in another process).
 func (t *TokenIssuer) CertPool() *x509.CertPool { return t.pool }
-
-// CredentialConfig returns ready-to-use client-secret credential settings for app, pointing
-// azidentity at this issuer and trusting its certificate in-process.
-func (t *TokenIssuer) CredentialConfig(app AppRegistration) dataverse.CredentialConfig {
-	return dataverse.CredentialConfig{
-		Kind:          dataverse.ClientSecretCredential,
-		TenantID:      t.tenant,
-		ClientID:      app.ClientID,
-		ClientSecret:  dataverse.ConfigSecret(app.ClientSecret),
-		AuthorityHost: t.AuthorityHost(),
-		AuthorityCAs:  t.pool,
-	}
-}
 
 // Close stops the issuer.
 func (t *TokenIssuer) Close() error { return t.srv.Close() }

@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/store"
 )
 
 func testDrafts(t *testing.T, h *harness) {
 	s := h.open(h.keyring(h.newKey()), store.WithDraftLifetime(24*time.Hour))
 	ctx := h.ctx()
-	d := mustDraft(t, h, s, "alice", map[string]store.Secret{store.PurposeSASKey: "k3y-that-is-secret"})
+	d := mustDraft(t, h, s, "alice", secretsOf(map[endpoint.SecretPurpose]string{endpoint.PurposeSASKey: "k3y-that-is-secret"}))
 	if d.ID == "" || d.EndpointID == "" || d.Version != 1 || d.Status != store.DraftOpen {
 		t.Fatalf("new draft = %+v", d)
 	}
@@ -26,7 +27,7 @@ func testDrafts(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.EndpointID != d.EndpointID || string(got.Data) != string(d.Data) || got.Secrets[store.PurposeSASKey].Reveal() != "k3y-that-is-secret" {
+	if got.EndpointID != d.EndpointID || string(got.Data) != string(d.Data) || got.Secrets[endpoint.PurposeSASKey].Reveal() != "k3y-that-is-secret" {
 		t.Fatalf("GetDraft = %+v (data %s)", got, got.Data)
 	}
 	// A draft belongs to its author: anyone else gets not found.
@@ -44,7 +45,7 @@ func testDrafts(t *testing.T, h *harness) {
 	// Update: new data, secrets replaced, version bumped, expiry slides.
 	h.clock.Advance(time.Hour)
 	got.Data = json.RawMessage(`{"name":"orders-created","path":"orders-v2"}`)
-	got.Secrets = map[string]store.Secret{store.PurposeSASToken: "SharedAccessSignature sr=x&sig=y&se=1&skn=send"}
+	got.Secrets = secretsOf(map[endpoint.SecretPurpose]string{endpoint.PurposeSASToken: "SharedAccessSignature sr=x&sig=y&se=1&skn=send"})
 	upd, err := s.UpdateDraft(ctx, got)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func testDrafts(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	if reread.Version != 2 || string(reread.Data) != string(got.Data) || len(reread.Secrets) != 1 ||
-		reread.Secrets[store.PurposeSASToken].Reveal() != got.Secrets[store.PurposeSASToken].Reveal() {
+		reread.Secrets[endpoint.PurposeSASToken].Reveal() != got.Secrets[endpoint.PurposeSASToken].Reveal() {
 		t.Fatalf("reread after update = %+v", reread)
 	}
 	if reread.EndpointID != d.EndpointID {
@@ -94,8 +95,19 @@ func testDrafts(t *testing.T, h *harness) {
 	}
 	// A draft with secrets needs a key; one without does not.
 	noKeys := h.open(store.Keyring{})
-	if _, err := noKeys.CreateDraft(ctx, store.Draft{Owner: "bob", Environment: "x", Secrets: map[string]store.Secret{"saskey": "v"}}); !errors.Is(err, store.ErrNoKey) {
+	if _, err := noKeys.CreateDraft(ctx, store.Draft{Owner: "bob", Environment: "x", Secrets: secretsOf(map[endpoint.SecretPurpose]string{"saskey": "v"})}); !errors.Is(err, store.ErrNoKey) {
 		t.Fatalf("draft secrets without a key: err = %v, want ErrNoKey", err)
+	}
+	// Only the endpoint's secret purposes are kept, and only set secrets.
+	if _, err := s.CreateDraft(ctx, store.Draft{Owner: "bob", Environment: "x", Secrets: secretsOf(map[endpoint.SecretPurpose]string{"connectionstring": "v"})}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("draft secret with an unknown purpose: err = %v, want ErrInvalid", err)
+	}
+	blank, err := noKeys.CreateDraft(ctx, store.Draft{Owner: "bob", Environment: "x", Secrets: map[endpoint.SecretPurpose]endpoint.Secret{endpoint.PurposeSASKey: {}}})
+	if err != nil {
+		t.Fatalf("a draft whose secrets are all unset needs no key: %v", err)
+	}
+	if got, err := noKeys.GetDraft(ctx, blank.ID, "bob"); err != nil || len(got.Secrets) != 0 {
+		t.Fatalf("unset draft secrets were kept: %v, %v", got.Secrets, err)
 	}
 	if _, err := noKeys.CreateDraft(ctx, store.Draft{Owner: "bob", Environment: "x"}); err != nil {
 		t.Fatal(err)
@@ -178,7 +190,7 @@ func sampleSave(team string) store.DraftSave {
 func testDraftSaveClaim(t *testing.T, h *harness) {
 	s := h.open(h.keyring(h.newKey()))
 	ctx := h.ctx()
-	d := mustDraft(t, h, s, "alice", map[string]store.Secret{store.PurposeSASKey: "the-sas-key-value"})
+	d := mustDraft(t, h, s, "alice", secretsOf(map[endpoint.SecretPurpose]string{endpoint.PurposeSASKey: "the-sas-key-value"}))
 	run, err := s.RecordValidationRun(ctx, store.ValidationRun{Environment: d.Environment, DraftID: d.ID, DraftVersion: d.Version,
 		RunBy: "alice", Result: store.ValidationPassed, Summary: "sent test message"})
 	if err != nil {
@@ -195,7 +207,7 @@ func testDraftSaveClaim(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if claim.Draft.Status != store.DraftSaving || claim.Draft.Secrets[store.PurposeSASKey].Reveal() != "the-sas-key-value" {
+	if claim.Draft.Status != store.DraftSaving || claim.Draft.Secrets[endpoint.PurposeSASKey].Reveal() != "the-sas-key-value" {
 		t.Fatalf("claimed draft = %+v", claim.Draft)
 	}
 	if _, err := s.ClaimDraftForSave(ctx, d.ID, "alice", d.Version); !errors.Is(err, store.ErrDraftSaving) {
@@ -250,7 +262,7 @@ func testDraftSaveClaim(t *testing.T, h *harness) {
 	if got, err := s.GetOwnership(ctx, d.Environment, d.EndpointID); err != nil || got.Team != "payments" {
 		t.Fatalf("GetOwnership = %+v, %v", got, err)
 	}
-	key, err := s.GetSecret(ctx, store.SecretRef{Environment: d.Environment, EndpointID: d.EndpointID, Purpose: store.PurposeSASKey})
+	key, err := s.GetSecret(ctx, store.SecretRef{Environment: d.Environment, EndpointID: d.EndpointID, Purpose: endpoint.PurposeSASKey})
 	if err != nil || key.Reveal() != "the-sas-key-value" {
 		t.Fatalf("endpoint secret after save: %v", err)
 	}
@@ -306,7 +318,7 @@ func testConcurrentSave(t *testing.T, h *harness) {
 	ctx := h.ctx()
 	const rounds, perInstance = 10, 4
 	for round := range rounds {
-		d := mustDraft(t, h, a, "alice", map[string]store.Secret{store.PurposeSASKey: "secret-value"})
+		d := mustDraft(t, h, a, "alice", secretsOf(map[endpoint.SecretPurpose]string{endpoint.PurposeSASKey: "secret-value"}))
 		var (
 			wg      sync.WaitGroup
 			winners atomic.Int32

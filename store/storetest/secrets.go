@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/store"
 )
 
@@ -20,29 +21,29 @@ const plaintextKey = "PLAINTEXTsasKEYplaintextSASkeyPLAINTEXTsas0="
 func testSecrets(t *testing.T, h *harness) {
 	s := h.open(h.keyring(h.newKey()))
 	ctx := h.ctx()
-	ref := store.SecretRef{Environment: "prod", EndpointID: strings.ToUpper(endpointID(1)), Purpose: store.PurposeSASKey}
+	ref := store.SecretRef{Environment: "prod", EndpointID: strings.ToUpper(endpointID(1)), Purpose: endpoint.PurposeSASKey}
 	if _, err := s.GetSecret(ctx, ref); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing secret: err = %v, want ErrNotFound", err)
 	}
-	if err := s.PutSecret(ctx, ref, plaintextKey); err != nil {
+	if err := s.PutSecret(ctx, ref, endpoint.NewSecret(plaintextKey)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.GetSecret(ctx, store.SecretRef{Environment: "prod", EndpointID: endpointID(1), Purpose: store.PurposeSASKey})
+	got, err := s.GetSecret(ctx, store.SecretRef{Environment: "prod", EndpointID: endpointID(1), Purpose: endpoint.PurposeSASKey})
 	if err != nil || got.Reveal() != plaintextKey {
 		t.Fatalf("GetSecret: %v (matches: %v)", err, got.Reveal() == plaintextKey)
 	}
-	if err := s.PutSecret(ctx, ref, "replaced-value"); err != nil {
+	if err := s.PutSecret(ctx, ref, endpoint.NewSecret("replaced-value")); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.GetSecret(ctx, ref); got.Reveal() != "replaced-value" {
 		t.Fatal("PutSecret did not replace the value")
 	}
-	if err := s.PutSecret(ctx, store.SecretRef{Environment: "prod", EndpointID: endpointID(1), Purpose: store.PurposeAuthValue}, "x"); err != nil {
+	if err := s.PutSecret(ctx, store.SecretRef{Environment: "prod", EndpointID: endpointID(1), Purpose: endpoint.PurposeAuthValue}, endpoint.NewSecret("x")); err != nil {
 		t.Fatal(err)
 	}
-	purposes, err := s.SecretPurposes(ctx, "prod", endpointID(1))
-	if err != nil || strings.Join(purposes, ",") != "authvalue,saskey" {
-		t.Fatalf("SecretPurposes = %v, %v", purposes, err)
+	purposes, err := s.StoredSecrets(ctx, "prod", endpointID(1))
+	if err != nil || len(purposes) != 2 || purposes[0] != endpoint.PurposeAuthValue || purposes[1] != endpoint.PurposeSASKey {
+		t.Fatalf("StoredSecrets = %v, %v", purposes, err)
 	}
 	if err := s.DeleteSecret(ctx, ref); err != nil {
 		t.Fatal(err)
@@ -54,16 +55,16 @@ func testSecrets(t *testing.T, h *harness) {
 		t.Fatalf("DeleteEndpointSecrets = %d, %v; want 1", n, err)
 	}
 	for _, bad := range []store.SecretRef{{EndpointID: "x", Purpose: "saskey"}, {Environment: "p", Purpose: "saskey"},
-		{Environment: "p", EndpointID: "x", Purpose: "SAS Key"}} {
-		if err := s.PutSecret(ctx, bad, "v"); !errors.Is(err, store.ErrInvalid) {
+		{Environment: "p", EndpointID: "x", Purpose: "SAS Key"}, {Environment: "p", EndpointID: "x", Purpose: "connectionstring"}} {
+		if err := s.PutSecret(ctx, bad, endpoint.NewSecret("v")); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("PutSecret(%+v): err = %v, want ErrInvalid", bad, err)
 		}
 	}
-	if err := s.PutSecret(ctx, ref, ""); !errors.Is(err, store.ErrInvalid) {
+	if err := s.PutSecret(ctx, ref, endpoint.NewSecret("")); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("empty secret: err = %v, want ErrInvalid", err)
 	}
 	noKeys := h.open(store.Keyring{})
-	if err := noKeys.PutSecret(ctx, ref, "v"); !errors.Is(err, store.ErrNoKey) {
+	if err := noKeys.PutSecret(ctx, ref, endpoint.NewSecret("v")); !errors.Is(err, store.ErrNoKey) {
 		t.Fatalf("PutSecret without keys: err = %v, want ErrNoKey", err)
 	}
 }
@@ -106,11 +107,11 @@ func rawDump(t *testing.T, h *harness, tables ...string) []byte {
 func testSecretsUnreadable(t *testing.T, h *harness) {
 	s := h.open(h.keyring(h.newKey()))
 	ctx := h.ctx()
-	if err := s.PutSecret(ctx, store.SecretRef{Environment: "prod", EndpointID: endpointID(1), Purpose: store.PurposeSASKey}, plaintextKey); err != nil {
+	if err := s.PutSecret(ctx, store.SecretRef{Environment: "prod", EndpointID: endpointID(1), Purpose: endpoint.PurposeSASKey}, endpoint.NewSecret(plaintextKey)); err != nil {
 		t.Fatal(err)
 	}
-	d := mustDraft(t, h, s, "alice", map[string]store.Secret{store.PurposeSASKey: plaintextKey,
-		store.PurposeConnectionString: "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=" + plaintextKey})
+	d := mustDraft(t, h, s, "alice", secretsOf(map[endpoint.SecretPurpose]string{endpoint.PurposeSASKey: plaintextKey,
+		endpoint.PurposeAuthValue: "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=" + plaintextKey}))
 	dump := rawDump(t, h, "endpoint_secrets", "drafts")
 	if len(dump) < 100 {
 		t.Fatalf("raw dump is only %d bytes: the test reads nothing", len(dump))
@@ -134,11 +135,11 @@ func testSecretsUnreadable(t *testing.T, h *harness) {
 func testSecretTampering(t *testing.T, h *harness) {
 	s := h.open(h.keyring(h.newKey()))
 	ctx := h.ctx()
-	a := store.SecretRef{Environment: "prod", EndpointID: endpointID(1), Purpose: store.PurposeSASKey}
-	b := store.SecretRef{Environment: "prod", EndpointID: endpointID(2), Purpose: store.PurposeSASKey}
-	c := store.SecretRef{Environment: "prod", EndpointID: endpointID(1), Purpose: store.PurposeSASToken}
+	a := store.SecretRef{Environment: "prod", EndpointID: endpointID(1), Purpose: endpoint.PurposeSASKey}
+	b := store.SecretRef{Environment: "prod", EndpointID: endpointID(2), Purpose: endpoint.PurposeSASKey}
+	c := store.SecretRef{Environment: "prod", EndpointID: endpointID(1), Purpose: endpoint.PurposeSASToken}
 	for _, ref := range []store.SecretRef{a, b, c} {
-		if err := s.PutSecret(ctx, ref, store.Secret("value-of-"+ref.EndpointID+"-"+ref.Purpose)); err != nil {
+		if err := s.PutSecret(ctx, ref, endpoint.NewSecret("value-of-"+ref.EndpointID+"-"+string(ref.Purpose))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -146,13 +147,13 @@ func testSecretTampering(t *testing.T, h *harness) {
 	where := ` WHERE environment = ? AND endpoint_id = ? AND purpose = ?`
 	read := func(ref store.SecretRef) []byte {
 		var ct []byte
-		if err := raw.QueryRowContext(ctx, h.rawQ(`SELECT ciphertext FROM endpoint_secrets`+where), ref.Environment, ref.EndpointID, ref.Purpose).Scan(&ct); err != nil {
+		if err := raw.QueryRowContext(ctx, h.rawQ(`SELECT ciphertext FROM endpoint_secrets`+where), ref.Environment, ref.EndpointID, string(ref.Purpose)).Scan(&ct); err != nil {
 			t.Fatal(err)
 		}
 		return ct
 	}
 	write := func(ref store.SecretRef, ct []byte) {
-		if _, err := raw.ExecContext(ctx, h.rawQ(`UPDATE endpoint_secrets SET ciphertext = ?`+where), ct, ref.Environment, ref.EndpointID, ref.Purpose); err != nil {
+		if _, err := raw.ExecContext(ctx, h.rawQ(`UPDATE endpoint_secrets SET ciphertext = ?`+where), ct, ref.Environment, ref.EndpointID, string(ref.Purpose)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -183,8 +184,8 @@ func testSecretTampering(t *testing.T, h *harness) {
 		t.Fatalf("truncated ciphertext: err = %v, want ErrUndecryptable", err)
 	}
 	// A draft's sealed secrets cannot be moved to another draft either.
-	d1 := mustDraft(t, h, s, "alice", map[string]store.Secret{"saskey": "draft-one"})
-	d2 := mustDraft(t, h, s, "alice", map[string]store.Secret{"saskey": "draft-two"})
+	d1 := mustDraft(t, h, s, "alice", secretsOf(map[endpoint.SecretPurpose]string{"saskey": "draft-one"}))
+	d2 := mustDraft(t, h, s, "alice", secretsOf(map[endpoint.SecretPurpose]string{"saskey": "draft-two"}))
 	if _, err := raw.ExecContext(ctx, h.rawQ(`UPDATE drafts SET secrets = (SELECT secrets FROM drafts WHERE id = ?) WHERE id = ?`), d1.ID, d2.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -198,10 +199,10 @@ func testSecretTampering(t *testing.T, h *harness) {
 	k1, k2 := h.newKey(), h.newKey()
 	s2 := h.open(h.keyring(k1, k2))
 	ref := store.SecretRef{Environment: "prod", EndpointID: endpointID(3), Purpose: "saskey"}
-	if err := s2.PutSecret(ctx, ref, "v"); err != nil {
+	if err := s2.PutSecret(ctx, ref, endpoint.NewSecret("v")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.ExecContext(ctx, h.rawQ(`UPDATE endpoint_secrets SET key_id = ?`+where), k2.ID(), ref.Environment, ref.EndpointID, ref.Purpose); err != nil {
+	if _, err := raw.ExecContext(ctx, h.rawQ(`UPDATE endpoint_secrets SET key_id = ?`+where), k2.ID(), ref.Environment, ref.EndpointID, string(ref.Purpose)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s2.GetSecret(ctx, ref); !errors.Is(err, store.ErrUndecryptable) {
@@ -214,16 +215,16 @@ func testRotation(t *testing.T, h *harness) {
 	oldKey, newKey := h.newKey(), h.newKey()
 	before := h.open(h.keyring(oldKey))
 	refs := []store.SecretRef{
-		{Environment: "prod", EndpointID: endpointID(1), Purpose: store.PurposeSASKey},
-		{Environment: "prod", EndpointID: endpointID(2), Purpose: store.PurposeSASKey},
-		{Environment: "test", EndpointID: endpointID(1), Purpose: store.PurposeAuthValue},
+		{Environment: "prod", EndpointID: endpointID(1), Purpose: endpoint.PurposeSASKey},
+		{Environment: "prod", EndpointID: endpointID(2), Purpose: endpoint.PurposeSASKey},
+		{Environment: "test", EndpointID: endpointID(1), Purpose: endpoint.PurposeAuthValue},
 	}
 	for _, ref := range refs {
-		if err := before.PutSecret(ctx, ref, store.Secret("v-"+ref.Environment+ref.EndpointID+ref.Purpose)); err != nil {
+		if err := before.PutSecret(ctx, ref, endpoint.NewSecret("v-"+ref.Environment+ref.EndpointID+string(ref.Purpose))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d := mustDraft(t, h, before, "alice", map[string]store.Secret{"saskey": "draft-secret"})
+	d := mustDraft(t, h, before, "alice", secretsOf(map[endpoint.SecretPurpose]string{"saskey": "draft-secret"}))
 	if _, err := mustDraftNoSecrets(h, before); err != nil {
 		t.Fatal(err)
 	}
@@ -231,12 +232,12 @@ func testRotation(t *testing.T, h *harness) {
 	// New key in front, old key kept: old ciphertexts still open, new ones use the new key.
 	during := h.open(h.keyring(newKey, oldKey))
 	for _, ref := range refs {
-		if v, err := during.GetSecret(ctx, ref); err != nil || v.Reveal() != "v-"+ref.Environment+ref.EndpointID+ref.Purpose {
+		if v, err := during.GetSecret(ctx, ref); err != nil || v.Reveal() != "v-"+ref.Environment+ref.EndpointID+string(ref.Purpose) {
 			t.Fatalf("old secret under the new keyring: %v", err)
 		}
 	}
-	fresh := store.SecretRef{Environment: "prod", EndpointID: endpointID(9), Purpose: store.PurposeSASKey}
-	if err := during.PutSecret(ctx, fresh, "fresh"); err != nil {
+	fresh := store.SecretRef{Environment: "prod", EndpointID: endpointID(9), Purpose: endpoint.PurposeSASKey}
+	if err := during.PutSecret(ctx, fresh, endpoint.NewSecret("fresh")); err != nil {
 		t.Fatal(err)
 	}
 	rot, err := during.RotateSecrets(ctx)
@@ -290,7 +291,7 @@ func testSweep(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oldDraft := mustDraft(t, h, s, "alice", map[string]store.Secret{"saskey": "x"})
+	oldDraft := mustDraft(t, h, s, "alice", secretsOf(map[endpoint.SecretPurpose]string{"saskey": "x"}))
 	if _, err := s.RecordValidationRun(ctx, store.ValidationRun{Environment: "prod", DraftID: oldDraft.ID, RunBy: "alice",
 		Result: store.ValidationPassed}); err != nil {
 		t.Fatal(err)

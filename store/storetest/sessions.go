@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/store"
 )
 
@@ -296,7 +297,7 @@ func testHealth(t *testing.T, h *harness) {
 }
 
 // mustDraft creates a draft or fails the test.
-func mustDraft(t *testing.T, h *harness, s *store.Store, owner string, secrets map[string]store.Secret) store.Draft {
+func mustDraft(t *testing.T, h *harness, s *store.Store, owner string, secrets map[endpoint.SecretPurpose]endpoint.Secret) store.Draft {
 	t.Helper()
 	d, err := s.CreateDraft(h.ctx(), store.Draft{
 		Owner: owner, Environment: "contoso-prod",
@@ -315,4 +316,13 @@ func fmtErrs(errs []error) string {
 		fmt.Fprintf(&b, "\n  %d: %v", i, err)
 	}
 	return b.String()
+}
+
+// secretsOf wraps plaintexts as a draft's secrets.
+func secretsOf(plain map[endpoint.SecretPurpose]string) map[endpoint.SecretPurpose]endpoint.Secret {
+	out := make(map[endpoint.SecretPurpose]endpoint.Secret, len(plain))
+	for p, v := range plain {
+		out[p] = endpoint.NewSecret(v)
+	}
+	return out
 }
