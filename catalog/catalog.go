@@ -30,6 +30,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/contoso/sbportal/dataverse"
@@ -163,7 +164,13 @@ type Catalog struct {
 
 	followMu sync.Mutex
 	seq      int64 // last change log entry applied
+
+	version atomic.Uint64 // bumped whenever any environment's view changes
 }
+
+// Version changes whenever any environment's view (entries or status) changes, so a page
+// rendered from the catalog can be reused until it does.
+func (c *Catalog) Version() uint64 { return c.version.Load() }
 
 // ErrTooSoon is returned by Refresh when people asked for a refresh too recently.
 var ErrTooSoon = errors.New("refreshed moments ago")

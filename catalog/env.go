@@ -127,36 +127,40 @@ func (ec *envCatalog) manualWait() time.Duration {
 	return ec.c.opts.ManualInterval - ec.now().Sub(ec.lastDone)
 }
 
-// refresh runs one refresh, or waits for the one in flight.
+// refresh runs one refresh, or joins the one in flight, and waits for it until ctx ends.
 func (ec *envCatalog) refresh(ctx context.Context, full bool) error {
 	ec.flightMu.Lock()
-	if f := ec.flight; f != nil {
-		ec.flightMu.Unlock()
-		select {
-		case <-f.done:
-			return f.err
-		case <-ctx.Done():
-			return ctx.Err()
+	f := ec.flight
+	if f == nil {
+		f = &call{done: make(chan struct{})}
+		ec.flight = f
+		since := ec.maxModOn
+		if since.IsZero() {
+			full = true
 		}
-	}
-	f := &call{done: make(chan struct{})}
-	ec.flight = f
-	since := ec.maxModOn
-	if since.IsZero() {
-		full = true
+		// The refresh belongs to the catalog, not to whoever asked: a person leaving the page
+		// (or giving up on a throttled Dataverse) must not cancel it for everybody else.
+		go func() {
+			f.err = ec.doRefresh(context.WithoutCancel(ctx), full, since)
+			ec.flightMu.Lock()
+			ec.flight = nil
+			ec.lastDone = ec.now()
+			ec.flightMu.Unlock()
+			if f.err == nil {
+				// After the flight is over: whoever waited for the first load and then asks for
+				// a refresh gets a new one.
+				ec.loadedOnce.Do(func() { close(ec.loaded) })
+			}
+			close(f.done)
+		}()
 	}
 	ec.flightMu.Unlock()
-
-	// The refresh belongs to the catalog, not to whoever asked: a person leaving the page must
-	// not cancel it halfway for everybody waiting on it.
-	f.err = ec.doRefresh(context.WithoutCancel(ctx), full, since)
-
-	ec.flightMu.Lock()
-	ec.flight = nil
-	ec.lastDone = ec.now()
-	ec.flightMu.Unlock()
-	close(f.done)
-	return f.err
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // refreshTimeout bounds one refresh.
@@ -242,7 +246,6 @@ func (ec *envCatalog) doRefresh(ctx context.Context, full bool, since time.Time)
 		ec.lastFullAt = started
 	}
 	ec.flightMu.Unlock()
-	ec.loadedOnce.Do(func() { close(ec.loaded) })
 	if full {
 		ec.forgetAllSteps()
 	}
@@ -271,6 +274,7 @@ func (ec *envCatalog) failed(err error) {
 	}
 	next := &snapshot{entries: cur.entries, byID: cur.byID, status: st}
 	ec.snap.Store(next)
+	ec.c.version.Add(1)
 	ec.c.log.Warn("catalog: refresh failed; keeping the last good data", "environment", ec.env.ID,
 		"throttled", st.Throttled, "err", err)
 }
@@ -313,6 +317,7 @@ func (ec *envCatalog) publishLocked(byID map[string]*Entry, st Status) {
 	}
 	sortEntries(entries)
 	ec.snap.Store(&snapshot{entries: entries, byID: byID, status: st})
+	ec.c.version.Add(1)
 }
 
 // steps reads an endpoint's steps, cached for the refresh interval, single-flight per endpoint.

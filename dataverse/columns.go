@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"encoding/json"
+	"iter"
 	"reflect"
 	"strconv"
 	"time"
@@ -81,6 +82,21 @@ func updateBody(ep endpoint.ServiceEndpoint) map[string]any {
 		}
 	}
 	return m
+}
+
+// EndpointValues yields the columns a person sets on an endpoint, secrets included (every
+// column UpdateEndpoint writes), in table order: each one's logical name and ep's value for it
+// as the endpoint holds it (a choice type, endpoint.Secret, string, bool). Pages follow the
+// table through it (an audit snapshot, a validation's fingerprint) instead of spelling the
+// columns again.
+func EndpointValues(ep endpoint.ServiceEndpoint) iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		for _, c := range endpointColumns {
+			if c.update != nil && !yield(c.name, c.value(&ep)) {
+				return
+			}
+		}
+	}
 }
 
 // column is one column of a Dataverse table as the portal maps it onto its domain type.

@@ -4,45 +4,47 @@ import "time"
 
 // ServiceEndpoint is a Dataverse serviceendpoint record: every writable column, the
 // write-only secrets (as Secret, never read back from Dataverse), and the read-only columns the
-// portal shows.
+// portal shows. Its JSON form (the portal's drafts keep it) holds no secret: a Secret writes a
+// mask and reads back unset.
 type ServiceEndpoint struct {
 	// ID is serviceendpointid. The portal chooses it before create so a retried create cannot
 	// make a second record.
-	ID string
+	ID string `json:"id,omitzero"`
 
-	Name              string          // name, required, at most 256
-	Description       string          // description, at most 2000
-	SolutionNamespace string          // solutionnamespace, required for Service Bus: the namespace name
-	NamespaceAddress  string          // namespaceaddress: sb://ns.servicebus.windows.net/ (relays https://)
-	Path              string          // path: queue, topic, hub or relay name
-	URL               string          // url: webhooks and Event Grid
-	Contract          Contract        // contract ("Designation Type"), required
-	ConnectionMode    ConnectionMode  // connectionmode, required; tools set Normal
-	UserClaim         UserClaim       // userclaim ("User Information Sent"), required
-	MessageFormat     MessageFormat   // messageformat
-	AuthType          AuthType        // authtype
-	SASKeyName        string          // saskeyname, readable
-	NamespaceFormat   NamespaceFormat // namespaceformat; tools set Namespace Address
-	MessageCharset    MessageCharset  // messagecharset
-	SchemaType        SchemaType      // schematype (Event Grid only)
+	Name              string          `json:"name"`                       // name, required, at most 256
+	Description       string          `json:"description,omitzero"`       // description, at most 2000
+	SolutionNamespace string          `json:"solutionNamespace,omitzero"` // solutionnamespace, required for Service Bus: the namespace name
+	NamespaceAddress  string          `json:"namespaceAddress,omitzero"`  // namespaceaddress: sb://ns.servicebus.windows.net/ (relays https://)
+	Path              string          `json:"path,omitzero"`              // path: queue, topic, hub or relay name
+	URL               string          `json:"url,omitzero"`               // url: webhooks and Event Grid
+	Contract          Contract        `json:"contract,omitzero"`          // contract ("Designation Type"), required
+	ConnectionMode    ConnectionMode  `json:"connectionMode,omitzero"`    // connectionmode, required; tools set Normal
+	UserClaim         UserClaim       `json:"userClaim,omitzero"`         // userclaim ("User Information Sent"), required
+	MessageFormat     MessageFormat   `json:"messageFormat,omitzero"`     // messageformat
+	AuthType          AuthType        `json:"authType,omitzero"`          // authtype
+	SASKeyName        string          `json:"sasKeyName,omitzero"`        // saskeyname, readable
+	NamespaceFormat   NamespaceFormat `json:"namespaceFormat,omitzero"`   // namespaceformat; tools set Namespace Address
+	MessageCharset    MessageCharset  `json:"messageCharset,omitzero"`    // messagecharset
+	SchemaType        SchemaType      `json:"schemaType,omitzero"`        // schematype (Event Grid only)
 
-	UseKeyVaultConfiguration bool   // usekeyvaultconfiguration
-	KeyVaultReferenceID      string // keyvaultreferenceid lookup (GUID), empty when unset
+	UseKeyVaultConfiguration bool   `json:"useKeyVaultConfiguration,omitzero"` // usekeyvaultconfiguration
+	KeyVaultReferenceID      string `json:"keyVaultReferenceId,omitzero"`      // keyvaultreferenceid lookup (GUID), empty when unset
 
 	// Write-only columns. Dataverse never returns them; the Is*Set flags say whether one is set.
-	SASKey    Secret // saskey: exactly 44 characters
-	SASToken  Secret // sastoken
-	AuthValue Secret // authvalue: webhook key, or <settings> XML for header/query auth
+	// In JSON they are a mask at most, and read back unset (see Secret).
+	SASKey    Secret `json:"sasKey,omitzero"`    // saskey: exactly 44 characters
+	SASToken  Secret `json:"sasToken,omitzero"`  // sastoken
+	AuthValue Secret `json:"authValue,omitzero"` // authvalue: webhook key, or <settings> XML for header/query auth
 
 	// Read-only columns.
-	IsSASKeySet    bool
-	IsSASTokenSet  bool
-	IsAuthValueSet bool
-	IsManaged      bool
-	CreatedOn      time.Time
-	ModifiedOn     time.Time
-	CreatedBy      string // _createdby_value (systemuser id)
-	ModifiedBy     string // _modifiedby_value (systemuser id)
+	IsSASKeySet    bool      `json:"isSasKeySet,omitzero"`
+	IsSASTokenSet  bool      `json:"isSasTokenSet,omitzero"`
+	IsAuthValueSet bool      `json:"isAuthValueSet,omitzero"`
+	IsManaged      bool      `json:"isManaged,omitzero"`
+	CreatedOn      time.Time `json:"createdOn,omitzero"`
+	ModifiedOn     time.Time `json:"modifiedOn,omitzero"`
+	CreatedBy      string    `json:"createdBy,omitzero"`  // _createdby_value (systemuser id)
+	ModifiedBy     string    `json:"modifiedBy,omitzero"` // _modifiedby_value (systemuser id)
 }
 
 // Maximum lengths of the string columns, as Dataverse defines them.

@@ -1,6 +1,8 @@
 package endpoint
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,6 +48,33 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() +
 
 // MarshalText writes a mask.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// errSecretFromText is the answer to a plaintext where only a mask belongs. It quotes nothing.
+var errSecretFromText = errors.New("endpoint: a secret is never read from JSON or text; it travels encrypted on its own")
+
+// UnmarshalJSON reads what MarshalJSON wrote (the mask, or "" when unset) as an unset Secret:
+// a secret never comes back from JSON. Anything else is refused, so a plaintext put where a
+// mask belongs fails loudly instead of being taken, or dropped unnoticed.
+func (s *Secret) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var text string
+	if err := json.Unmarshal(b, &text); err != nil {
+		return errSecretFromText
+	}
+	return s.UnmarshalText([]byte(text))
+}
+
+// UnmarshalText reads what MarshalText wrote (the mask, or "") as an unset Secret; it never
+// yields a plaintext.
+func (s *Secret) UnmarshalText(b []byte) error {
+	if t := string(b); t != "" && t != secretMask {
+		return errSecretFromText
+	}
+	*s = Secret{}
+	return nil
+}
 
 // LogValue makes slog print a mask.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
@@ -97,6 +126,29 @@ func (e ServiceEndpoint) Secret(p SecretPurpose) Secret {
 		return e.AuthValue
 	}
 	return Secret{}
+}
+
+// HasSecret reports whether the endpoint has a secret for purpose p: one it holds, or one
+// Dataverse says is set (the Is*Set flags).
+func (e ServiceEndpoint) HasSecret(p SecretPurpose) bool {
+	switch p {
+	case PurposeSASKey:
+		return e.SASKey.IsSet() || e.IsSASKeySet
+	case PurposeSASToken:
+		return e.SASToken.IsSet() || e.IsSASTokenSet
+	case PurposeAuthValue:
+		return e.AuthValue.IsSet() || e.IsAuthValueSet
+	}
+	return false
+}
+
+// WithoutSecrets is e with every write-only secret unset (the Is*Set flags kept): what may be
+// kept or shown apart from the secrets.
+func (e ServiceEndpoint) WithoutSecrets() ServiceEndpoint {
+	for _, p := range SecretPurposes {
+		e.SetSecret(p, Secret{})
+	}
+	return e
 }
 
 // SetSecret sets the endpoint's secret for purpose p; an unknown purpose changes nothing.

@@ -54,3 +54,58 @@ func TestSecretNeverPrintsPlaintext(t *testing.T) {
 }
 
 type xmlWrap struct{ S Secret }
+
+func TestSecretReadsBackUnsetFromJSON(t *testing.T) {
+	const plain = "functionkey123"
+	e := ServiceEndpoint{Name: "n", Contract: ContractQueue, SASKeyName: "send", SASKey: NewSecret(plain), AuthValue: NewSecret(plain), IsSASKeySet: true}
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), plain) || strings.Contains(string(b), "sasToken") {
+		t.Fatalf("JSON %s", b)
+	}
+	var got ServiceEndpoint
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.SASKey.IsSet() || got.AuthValue.IsSet() || got != e.WithoutSecrets() {
+		t.Fatalf("read back %#v, want %#v", got, e.WithoutSecrets())
+	}
+	for _, in := range []string{`""`, `"` + secretMask + `"`, `null`} {
+		s := NewSecret("before")
+		if err := json.Unmarshal([]byte(in), &s); err != nil || (in != "null" && s.IsSet()) {
+			t.Errorf("%s: %v, set %v", in, err, s.IsSet())
+		}
+	}
+	for _, in := range []string{`"` + plain + `"`, `42`, `{"value":"x"}`} {
+		var s Secret
+		err := json.Unmarshal([]byte(in), &s)
+		if err == nil || s.IsSet() || strings.Contains(err.Error(), plain) {
+			t.Errorf("%s: read %v, err %v", in, s.IsSet(), err)
+		}
+	}
+	var s Secret
+	if err := s.UnmarshalText([]byte(secretMask)); err != nil || s.IsSet() {
+		t.Fatalf("mask as text: %v", err)
+	}
+	if err := s.UnmarshalText([]byte(plain)); err == nil || s.IsSet() {
+		t.Fatal("plaintext read from text")
+	}
+}
+
+func TestHasSecretAndWithoutSecrets(t *testing.T) {
+	e := ServiceEndpoint{SASKey: NewSecret("k"), IsSASTokenSet: true}
+	if !e.HasSecret(PurposeSASKey) || !e.HasSecret(PurposeSASToken) || e.HasSecret(PurposeAuthValue) || e.HasSecret("other") {
+		t.Fatal("HasSecret")
+	}
+	bare := e.WithoutSecrets()
+	for _, p := range SecretPurposes {
+		if bare.Secret(p).IsSet() {
+			t.Errorf("%s kept", p)
+		}
+	}
+	if !bare.IsSASTokenSet || !e.SASKey.IsSet() {
+		t.Fatal("WithoutSecrets changed more than the secrets")
+	}
+}

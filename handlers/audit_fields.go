@@ -3,40 +3,35 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 
 	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/store"
 )
 
-// auditSnapshot is an endpoint's non-secret fields for the audit trail's before and after.
-// Secrets appear only as "is set" flags.
+// auditSnapshot is an endpoint's columns for the audit trail's before and after, as the column
+// table has them (dataverse.EndpointValues), keyed by their Dataverse names: choices by their
+// labels, empty ones left out. A secret appears only as whether it is set ("issaskeyset": true,
+// Dataverse's own name for that).
 func auditSnapshot(e endpoint.ServiceEndpoint) json.RawMessage {
-	m := map[string]any{
-		"name":          e.Name,
-		"contract":      e.Contract.Label(),
-		"messageFormat": e.MessageFormat.Label(),
-		"userClaim":     e.UserClaim.Label(),
-		"authType":      e.AuthType.Label(),
-	}
-	put := func(k, v string) {
-		if v != "" {
-			m[k] = v
+	m := map[string]any{}
+	for name, v := range dataverse.EndpointValues(e) {
+		switch v := v.(type) {
+		case endpoint.Secret:
+			if e.HasSecret(endpoint.SecretPurpose(name)) {
+				m["is"+name+"set"] = true
+			}
+		case interface{ Label() string }:
+			if !reflect.ValueOf(v).IsZero() {
+				m[name] = v.Label()
+			}
+		default:
+			if !reflect.ValueOf(v).IsZero() {
+				m[name] = v
+			}
 		}
-	}
-	put("description", e.Description)
-	put("namespaceAddress", e.NamespaceAddress)
-	put("path", e.Path)
-	put("url", e.URL)
-	put("keyName", e.SASKeyName)
-	if e.SASKey.IsSet() || e.IsSASKeySet {
-		m["keyIsSet"] = true
-	}
-	if e.SASToken.IsSet() || e.IsSASTokenSet {
-		m["tokenIsSet"] = true
-	}
-	if e.AuthValue.IsSet() || e.IsAuthValueSet {
-		m["webhookAuthIsSet"] = true
 	}
 	b, _ := json.Marshal(m)
 	return b

@@ -2,16 +2,48 @@ package handlers
 
 import (
 	"net/http"
-	"strings"
+	"slices"
 
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/web"
 )
 
-// endpointEdit changes an endpoint's non-secret fields. A change that affects delivery (path,
-// URL, message format) is proved by a test with the stored key before Dataverse is updated.
-func (p *pages) endpointEdit(w http.ResponseWriter, r *http.Request) error {
+// editFields are the edit page's fields: what an endpoint says and sends, and where to on its
+// namespace or host. What it is and which namespace and policy it uses are not edits: they
+// come with a key (re-key) or a new registration.
+func editFields(kind endpoint.Kind) []string {
+	if kind == endpoint.KindWebhook {
+		return append(slices.Clip(commonDetailsFields), endpoint.FieldURL)
+	}
+	return append(slices.Clip(commonDetailsFields), endpoint.FieldPath)
+}
+
+// editForm is the edit page's form for e.
+func editForm(v web.EndpointView, e endpoint.ServiceEndpoint) web.EditForm {
+	kind := endpoint.KindOf(e)
+	return web.EditForm{View: v, Details: detailsForm(kind, e, editFields(kind))}
+}
+
+// renderEdit shows the edit page.
+func (p *pages) renderEdit(w http.ResponseWriter, r *http.Request, status int, name string, form web.EditForm) {
+	p.render(w, r, status, web.EditPage(p.page(w, r, "Edit "+name, web.NavEndpoints), form))
+}
+
+// endpointEditForm shows an endpoint's non-secret fields for editing.
+func (p *pages) endpointEditForm(w http.ResponseWriter, r *http.Request) error {
+	_, c, v, err := p.loadForAction(r, auth.ActionEdit)
+	if err != nil {
+		return err
+	}
+	p.renderEdit(w, r, http.StatusOK, c.Endpoint.Name, editForm(v, c.Endpoint))
+	return nil
+}
+
+// endpointEditSubmit changes an endpoint's non-secret fields. A change that affects delivery
+// (path, URL, message format) is proved by a test with the stored key before Dataverse is
+// updated.
+func (p *pages) endpointEditSubmit(w http.ResponseWriter, r *http.Request) error {
 	id, c, v, err := p.loadForAction(r, auth.ActionEdit)
 	if err != nil {
 		return err
@@ -19,26 +51,10 @@ func (p *pages) endpointEdit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	old := c.Endpoint
 	e := old
-	if r.Method == http.MethodPost {
-		e.Name = strings.TrimSpace(r.PostFormValue("name"))
-		e.Description = strings.TrimSpace(r.PostFormValue("description"))
-		e.MessageFormat = endpoint.MessageFormat(atoiOr(r.PostFormValue("messageformat"), int(e.MessageFormat)))
-		e.UserClaim = endpoint.UserClaim(atoiOr(r.PostFormValue("userclaim"), int(e.UserClaim)))
-		if e.Contract == endpoint.ContractWebhook {
-			e.URL = strings.TrimSpace(r.PostFormValue("url"))
-		} else {
-			e.Path = strings.TrimSpace(r.PostFormValue("path"))
-		}
-	}
-	d := wizardDraft{data: draftData{Kind: endpoint.KindOf(e), Fields: draftFieldsOf(e)}}
-	form := web.EditForm{View: v, Details: detailsForm(d)}
-	title := "Edit " + old.Name
-	if r.Method != http.MethodPost {
-		p.render(w, r, http.StatusOK, web.EditPage(p.page(w, r, title, web.NavEndpoints), form))
-		return nil
-	}
+	readDetails(r, editFields(endpoint.KindOf(old)), &e)
+	form := editForm(v, e)
 	if form.Errors = problemsToErrors(e.ValidateFor(endpoint.ForUpdate)); form.Errors != nil {
-		p.render(w, r, http.StatusUnprocessableEntity, web.EditPage(p.page(w, r, title, web.NavEndpoints), form))
+		p.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
 		return nil
 	}
 	if e.Path != old.Path || e.URL != old.URL || e.MessageFormat != old.MessageFormat {
@@ -48,7 +64,7 @@ func (p *pages) endpointEdit(w http.ResponseWriter, r *http.Request) error {
 		}
 		if !stored {
 			form.Message = "This change affects delivery, and the portal keeps no key to prove it works. Re-key the endpoint first, then edit it."
-			p.render(w, r, http.StatusConflict, web.EditPage(p.page(w, r, title, web.NavEndpoints), form))
+			p.renderEdit(w, r, http.StatusConflict, old.Name, form)
 			return nil
 		}
 		rec, err := p.proveAndRecord(ctx, id, c.Env.ID, withSecret, emulator)
@@ -58,7 +74,7 @@ func (p *pages) endpointEdit(w http.ResponseWriter, r *http.Request) error {
 		if !rec.Passed {
 			form.Result = rec.view("")
 			form.Message = "The changed endpoint did not pass the test, so nothing was saved."
-			p.render(w, r, http.StatusUnprocessableEntity, web.EditPage(p.page(w, r, title, web.NavEndpoints), form))
+			p.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
 			return nil
 		}
 	}

@@ -32,10 +32,19 @@ func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	now := p.now()
+	version := p.Catalog.Version()
+	keep := !hasFlashes(r)
+	key := listPageKey(r, id, now)
+	if keep {
+		if page, ok := p.listPages.get(version, key); ok {
+			writeKeptPage(w, r, page)
+			return nil
+		}
+	}
 	q := readListQuery(r.URL.Query())
 	found := p.visible(r.Context(), id)
 	entries := found.entries
-	now := p.now()
 
 	teams := map[string]bool{}
 	for _, e := range entries {
@@ -94,7 +103,17 @@ func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
 		s.Selected = s.Value == q.Sort
 		l.Sorts = append(l.Sorts, s)
 	}
-	p.render(w, r, http.StatusOK, web.EndpointListPage(p.page(w, r, "Endpoints", web.NavEndpoints), l))
+	page := p.page(w, r, "Endpoints", web.NavEndpoints)
+	if !keep {
+		p.render(w, r, http.StatusOK, web.EndpointListPage(page, l))
+		return nil
+	}
+	page.RequestID = requestIDPlaceholder
+	body, err := p.renderBytes(r, web.EndpointListPage(page, l))
+	if err != nil {
+		return err
+	}
+	writeKeptPage(w, r, p.listPages.put(version, key, body))
 	return nil
 }
 

@@ -1,13 +1,19 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/web"
 )
+
+// refreshWait bounds how long a person's Refresh waits for Dataverse.
+const refreshWait = 10 * time.Second
 
 // endpointRefresh re-reads the environments' endpoints from Dataverse now, for people who may
 // register (they are the ones who change endpoints outside the portal and want to see it). It
@@ -26,22 +32,37 @@ func (p *pages) endpointRefresh(w http.ResponseWriter, r *http.Request) error {
 	if !strings.HasPrefix(back, "/endpoints") || strings.HasPrefix(back, "//") {
 		back = "/endpoints"
 	}
-	var refreshed, tooSoon, failed []string
+	// Wait a little for Dataverse, not for as long as it may take when it is throttling: the
+	// refresh goes on in the background, and the list shows its result when it lands.
+	ctx, cancel := context.WithTimeout(r.Context(), refreshWait)
+	defer cancel()
+	envs := p.Environments.List()
+	errs := make([]error, len(envs))
+	var wg sync.WaitGroup
+	for i, env := range envs {
+		wg.Go(func() { errs[i] = p.Catalog.Refresh(ctx, env.ID) })
+	}
+	wg.Wait()
+	var refreshed, tooSoon, failed, running []string
 	var wait string
-	for _, env := range p.Environments.List() {
-		err := p.Catalog.Refresh(r.Context(), env.ID)
+	for i, env := range envs {
 		var soon *catalog.TooSoonError
-		switch {
+		switch err := errs[i]; {
 		case err == nil:
 			refreshed = append(refreshed, env.DisplayName)
 		case errors.As(err, &soon):
 			tooSoon = append(tooSoon, env.DisplayName)
 			wait = soon.Error()
+		case errors.Is(err, context.DeadlineExceeded):
+			running = append(running, env.DisplayName)
 		default:
 			failed = append(failed, env.DisplayName)
 		}
 	}
 	switch {
+	case len(running) > 0:
+		p.addFlash(w, r, web.Flash{Kind: web.FlashInfo, Message: strings.Join(running, ", ") +
+			" answers slowly; the refresh goes on and the list shows its result when it is done."})
 	case len(failed) > 0:
 		p.addFlash(w, r, web.Flash{Kind: web.FlashWarning, Message: strings.Join(failed, ", ") +
 			" could not be refreshed; the list shows the last good data and says why."})

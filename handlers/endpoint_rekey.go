@@ -9,21 +9,31 @@ import (
 	"github.com/contoso/sbportal/web"
 )
 
-// endpointRekey replaces an endpoint's key: the new key is proved by a test first, then
+// renderRekey shows the re-key page.
+func (p *pages) renderRekey(w http.ResponseWriter, r *http.Request, status int, c catalogEntry, form web.RekeyForm) {
+	p.render(w, r, status, web.RekeyPage(p.page(w, r, "Re-key "+c.Endpoint.Name, web.NavEndpoints), form))
+}
+
+// endpointRekeyForm asks for an endpoint's new key.
+func (p *pages) endpointRekeyForm(w http.ResponseWriter, r *http.Request) error {
+	_, c, v, err := p.loadForAction(r, auth.ActionRekey)
+	if err != nil {
+		return err
+	}
+	p.renderRekey(w, r, http.StatusOK, c, web.RekeyForm{View: v, Kind: endpoint.KindOf(c.Endpoint)})
+	return nil
+}
+
+// endpointRekeySubmit replaces an endpoint's key: the new key is proved by a test first, then
 // written to Dataverse and kept (encrypted) for later tests. It is the fix for keys lost at
 // solution import and the step in key rotation.
-func (p *pages) endpointRekey(w http.ResponseWriter, r *http.Request) error {
+func (p *pages) endpointRekeySubmit(w http.ResponseWriter, r *http.Request) error {
 	id, c, v, err := p.loadForAction(r, auth.ActionRekey)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	form := web.RekeyForm{View: v, Kind: endpoint.KindOf(c.Endpoint)}
-	title := "Re-key " + c.Endpoint.Name
-	if r.Method != http.MethodPost {
-		p.render(w, r, http.StatusOK, web.RekeyPage(p.page(w, r, title, web.NavEndpoints), form))
-		return nil
-	}
 	in, err := credentialForm(r)
 	if err != nil {
 		return err
@@ -42,7 +52,7 @@ func (p *pages) endpointRekey(w http.ResponseWriter, r *http.Request) error {
 	}
 	if errs != nil {
 		form.Errors = errs
-		p.render(w, r, http.StatusUnprocessableEntity, web.RekeyPage(p.page(w, r, title, web.NavEndpoints), form))
+		p.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
 		return nil
 	}
 	rec, err := p.proveAndRecord(ctx, id, c.Env.ID, e, emulator)
@@ -52,7 +62,7 @@ func (p *pages) endpointRekey(w http.ResponseWriter, r *http.Request) error {
 	if !rec.Passed {
 		form.Result = rec.view("")
 		form.Message = "The new key did not pass the test, so the endpoint was not changed."
-		p.render(w, r, http.StatusUnprocessableEntity, web.RekeyPage(p.page(w, r, title, web.NavEndpoints), form))
+		p.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
 		return nil
 	}
 	if err := p.updateAudited(r, id, c, e, "endpoint.rekey", "Dataverse did not take the new key"); err != nil {

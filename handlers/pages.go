@@ -33,6 +33,8 @@ type Pages struct {
 	ListTimeout time.Duration
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+
+	listPages pageCache
 }
 
 func (p *Pages) now() time.Time {
@@ -51,18 +53,20 @@ func identity(r *http.Request) (auth.Identity, error) {
 	return id, nil
 }
 
-// fingerprint identifies exactly the values a validation tested: every field that affects
-// delivery and every secret. It is keyed so the stored value reveals nothing about the
-// secrets.
+// fingerprint identifies exactly the values a validation tested: every column a person sets
+// (dataverse.EndpointValues), secrets included. It is keyed so the stored value reveals nothing
+// about the secrets.
 func (p *Pages) fingerprint(e endpoint.ServiceEndpoint) string {
-	fields, _ := json.Marshal([]any{e.Contract, e.NamespaceAddress, e.SolutionNamespace, e.Path, e.URL,
-		e.AuthType, e.SASKeyName, e.MessageFormat, e.UserClaim, e.Name, e.Description})
-	m := hmac.New(sha256.New, p.FingerprintKey)
-	m.Write(fields)
-	for _, s := range []endpoint.Secret{e.SASKey, e.SASToken, e.AuthValue} {
-		m.Write([]byte{0})
-		m.Write([]byte(s.Reveal()))
+	values := map[string]any{}
+	for name, v := range dataverse.EndpointValues(e) {
+		if s, ok := v.(endpoint.Secret); ok {
+			v = s.Reveal()
+		}
+		values[name] = v
 	}
+	b, _ := json.Marshal(values) // sorted keys: the same values, the same bytes
+	m := hmac.New(sha256.New, p.FingerprintKey)
+	m.Write(b)
 	return hex.EncodeToString(m.Sum(nil))
 }
 
@@ -79,24 +83,24 @@ func (p *pages) routes(r chi.Router) {
 	r.Post("/endpoints/refresh", p.handle(p.endpointRefresh))
 	r.Get("/endpoints/new", p.handle(p.newEndpointForm))
 	r.Post("/endpoints/new", p.handle(p.newEndpointCreate))
-	r.Get("/drafts/{draft}/where", p.handle(p.draftWhere))
-	r.Post("/drafts/{draft}/where", p.handle(p.draftWhere))
-	r.Get("/drafts/{draft}/connection", p.handle(p.draftConnection))
-	r.Post("/drafts/{draft}/connection", p.handle(p.draftConnection))
-	r.Get("/drafts/{draft}/details", p.handle(p.draftDetails))
-	r.Post("/drafts/{draft}/details", p.handle(p.draftDetails))
-	r.Get("/drafts/{draft}/validate", p.handle(p.draftValidate))
-	r.Post("/drafts/{draft}/validate", p.handle(p.draftValidate))
-	r.Get("/drafts/{draft}/review", p.handle(p.draftReview))
-	r.Post("/drafts/{draft}/review", p.handle(p.draftReview))
+	r.Get("/drafts/{draft}/where", p.handle(p.draftWhereForm))
+	r.Post("/drafts/{draft}/where", p.handle(p.draftWhereSubmit))
+	r.Get("/drafts/{draft}/connection", p.handle(p.draftConnectionForm))
+	r.Post("/drafts/{draft}/connection", p.handle(p.draftConnectionSubmit))
+	r.Get("/drafts/{draft}/details", p.handle(p.draftDetailsForm))
+	r.Post("/drafts/{draft}/details", p.handle(p.draftDetailsSubmit))
+	r.Get("/drafts/{draft}/validate", p.handle(p.draftValidateForm))
+	r.Post("/drafts/{draft}/validate", p.handle(p.draftValidateSubmit))
+	r.Get("/drafts/{draft}/review", p.handle(p.draftReviewForm))
+	r.Post("/drafts/{draft}/review", p.handle(p.draftReviewSubmit))
 	r.Get("/endpoints/{env}/{id}", p.handle(p.endpointShow))
 	r.Get("/endpoints/{env}/{id}/test", p.handle(p.endpointTestForm))
 	r.Post("/endpoints/{env}/{id}/test", p.handle(p.endpointTestSend))
-	r.Get("/endpoints/{env}/{id}/rekey", p.handle(p.endpointRekey))
-	r.Post("/endpoints/{env}/{id}/rekey", p.handle(p.endpointRekey))
-	r.Get("/endpoints/{env}/{id}/edit", p.handle(p.endpointEdit))
-	r.Post("/endpoints/{env}/{id}/edit", p.handle(p.endpointEdit))
-	r.Get("/endpoints/{env}/{id}/delete", p.handle(p.endpointDelete))
-	r.Post("/endpoints/{env}/{id}/delete", p.handle(p.endpointDelete))
+	r.Get("/endpoints/{env}/{id}/rekey", p.handle(p.endpointRekeyForm))
+	r.Post("/endpoints/{env}/{id}/rekey", p.handle(p.endpointRekeySubmit))
+	r.Get("/endpoints/{env}/{id}/edit", p.handle(p.endpointEditForm))
+	r.Post("/endpoints/{env}/{id}/edit", p.handle(p.endpointEditSubmit))
+	r.Get("/endpoints/{env}/{id}/delete", p.handle(p.endpointDeleteForm))
+	r.Post("/endpoints/{env}/{id}/delete", p.handle(p.endpointDeleteSubmit))
 	r.Get("/audit", p.handle(p.auditLog))
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -146,11 +147,65 @@ func TestAuditChangesAndSnapshotHideSecrets(t *testing.T) {
 		t.Fatalf("secret in snapshot: %s", b)
 	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil || m["keyIsSet"] != true {
+	if err := json.Unmarshal(b, &m); err != nil || m["issaskeyset"] != true {
 		t.Fatalf("snapshot %s", b)
 	}
 	ch := changes(b, a)
 	if len(ch) != 1 || ch[0].Label != "path" || ch[0].Value != "q1 → q2" {
 		t.Fatalf("changes %+v", ch)
+	}
+}
+
+// TestSnapshotAndFingerprintFollowTheColumnTable changes each field of the endpoint in turn: a
+// column the table writes changes the fingerprint and (unless it is a secret already set) the
+// audit snapshot, without either spelling the columns.
+func TestSnapshotAndFingerprintFollowTheColumnTable(t *testing.T) {
+	p := &Pages{FingerprintKey: []byte(strings.Repeat("k", 32))}
+	base := endpoint.ServiceEndpoint{Name: "n", Contract: endpoint.ContractQueue}
+	values := func(e endpoint.ServiceEndpoint) map[string]any {
+		m := map[string]any{}
+		for name, v := range dataverse.EndpointValues(e) {
+			m[name] = v
+		}
+		return m
+	}
+	columns := 0
+	typ := reflect.TypeFor[endpoint.ServiceEndpoint]()
+	for i := range typ.NumField() {
+		e := base
+		f := reflect.ValueOf(&e).Elem().Field(i)
+		switch v := f.Addr().Interface().(type) {
+		case *endpoint.Secret:
+			*v = endpoint.NewSecret("PLAINTEXT-" + typ.Field(i).Name)
+		case *time.Time:
+			*v = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		case *string:
+			*v = "changed"
+		case *bool:
+			*v = true
+		default:
+			if f.CanInt() {
+				f.SetInt(f.Int() + 1)
+			} else {
+				t.Fatalf("field %s: add its kind to this test", typ.Field(i).Name)
+			}
+		}
+		if reflect.DeepEqual(values(e), values(base)) {
+			continue // not a column a person sets (the id, the read-only ones)
+		}
+		columns++
+		if p.fingerprint(e) == p.fingerprint(base) {
+			t.Errorf("%s: fingerprint unchanged", typ.Field(i).Name)
+		}
+		snap := auditSnapshot(e)
+		if string(snap) == string(auditSnapshot(base)) {
+			t.Errorf("%s: audit snapshot unchanged", typ.Field(i).Name)
+		}
+		if strings.Contains(string(snap), "PLAINTEXT") {
+			t.Errorf("%s: secret in the audit snapshot: %s", typ.Field(i).Name, snap)
+		}
+	}
+	if columns != len(values(base)) {
+		t.Errorf("%d fields changed a column, the table has %d", columns, len(values(base)))
 	}
 }

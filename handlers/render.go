@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -40,6 +41,17 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// renderBytes renders a component into a new slice (for pages that are kept and served again).
+func (s *Server) renderBytes(r *http.Request, c templ.Component) ([]byte, error) {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer renderBuffers.Put(buf)
+	if err := c.Render(r.Context(), buf); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 // page builds the layout's view of the request.

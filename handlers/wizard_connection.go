@@ -11,42 +11,50 @@ import (
 // pairRows is how many header or query pairs the webhook form offers without JavaScript.
 const pairRows = 4
 
-// draftConnection shows or handles step 2: the connection string, or the webhook address and
-// its authentication.
-func (p *pages) draftConnection(w http.ResponseWriter, r *http.Request) error {
+// draftConnectionForm shows step 2: the connection string, or the webhook address and its
+// authentication.
+func (p *pages) draftConnectionForm(w http.ResponseWriter, r *http.Request) error {
+	_, d, err := p.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	p.renderConnection(w, r, d, nil, connectionForm(d))
+	return nil
+}
+
+// draftConnectionSubmit takes step 2's connection and goes on (or back).
+func (p *pages) draftConnectionSubmit(w http.ResponseWriter, r *http.Request) error {
 	_, d, err := p.loadDraft(r)
 	if err != nil {
 		return err
 	}
 	form := connectionForm(d)
+	back := r.PostFormValue("nav") == "back"
 	var errs web.FieldErrors
-	if r.Method == http.MethodPost {
-		back := r.PostFormValue("nav") == "back"
-		if d.data.Kind == endpoint.KindWebhook {
-			errs = p.takeWebhook(r, &d, &form, back)
-		} else {
-			errs = p.takeConnectionString(r, &d, back)
-		}
-		switch {
-		case back:
-			// Keep whatever was usable, go back without complaining about the rest.
-			return p.advance(w, r, &d, web.StepWhere)
-		case errs == nil:
-			return p.advance(w, r, &d, web.StepDetails)
-		}
-		form = mergeConnectionForm(connectionForm(d), form)
+	if d.data.Kind == endpoint.KindWebhook {
+		errs = p.takeWebhook(r, &d, &form, back)
+	} else {
+		errs = p.takeConnectionString(r, &d, back)
 	}
-	status := http.StatusOK
-	if errs != nil {
-		status = http.StatusUnprocessableEntity
+	switch {
+	case back:
+		// Keep whatever was usable, go back without complaining about the rest.
+		return p.advance(w, r, &d, web.StepWhere)
+	case errs == nil:
+		return p.advance(w, r, &d, web.StepDetails)
 	}
-	p.render(w, r, status, web.WizardConnection(p.page(w, r, "New endpoint: connection", web.NavNew), d.wizard(web.StepConnection, errs), form))
+	p.renderConnection(w, r, d, errs, mergeConnectionForm(connectionForm(d), form))
 	return nil
+}
+
+// renderConnection shows step 2, as a problem to fix when there are errors.
+func (p *pages) renderConnection(w http.ResponseWriter, r *http.Request, d wizardDraft, errs web.FieldErrors, form web.ConnectionForm) {
+	p.render(w, r, formStatus(errs), web.WizardConnection(p.page(w, r, "New endpoint: connection", web.NavNew), d.wizard(web.StepConnection, errs), form))
 }
 
 // connectionForm describes what the draft already holds, without revealing any secret.
 func connectionForm(d wizardDraft) web.ConnectionForm {
-	f := web.ConnectionForm{Kind: d.data.Kind, URL: d.data.Fields.URL, WebhookAuth: d.data.WebhookAuth,
+	f := web.ConnectionForm{Kind: d.data.Kind, URL: d.data.Endpoint.URL, WebhookAuth: d.data.WebhookAuth,
 		HasAuthSecret: d.Secrets[endpoint.PurposeAuthValue].IsSet()}
 	if d.data.HasConnection {
 		f.HasConnectionString = true
@@ -71,11 +79,11 @@ func mergeConnectionForm(base, typed web.ConnectionForm) web.ConnectionForm {
 // connectionNotes explains what the parsed connection string means for the registration.
 func connectionNotes(d draftData) []web.Note {
 	var notes []web.Note
-	if d.Fields.Path == "" {
+	if d.Endpoint.Path == "" {
 		notes = append(notes, web.Note{Kind: "warning", Text: "The policy has no EntityPath: it can reach every entity in the namespace. " +
 			"A policy on the queue, topic or event hub itself, with only the Send right, is safer. You will enter the path on the next step."})
 	}
-	if strings.EqualFold(d.Fields.SASKeyName, "RootManageSharedAccessKey") {
+	if strings.EqualFold(d.Endpoint.SASKeyName, "RootManageSharedAccessKey") {
 		notes = append(notes, web.Note{Kind: "warning", Text: "RootManageSharedAccessKey has the Manage right on the whole namespace. " +
 			"Anyone who reads this endpoint's key could change or delete your entities. Create a Send-only policy for Dataverse instead."})
 	}
@@ -101,8 +109,7 @@ func (p *pages) takeConnectionString(r *http.Request, d *wizardDraft, back bool)
 	}
 	d.data.HasConnection, d.data.Redacted = true, facts.Redacted
 	d.data.Emulator, d.data.NamespaceWide = facts.Emulator, facts.NamespaceWide
-	d.data.Fields = draftFieldsOf(got)
-	d.Secrets = secretsOf(got)
+	d.setEndpoint(got)
 	return nil
 }
 
@@ -121,17 +128,17 @@ func (p *pages) takeWebhook(r *http.Request, d *wizardDraft, form *web.Connectio
 		form.Pairs = append(form.Pairs, web.Pair{Name: n})
 	}
 
-	f := &d.data.Fields
-	f.URL = u
-	f.Contract = int(endpoint.ContractWebhook)
-	if f.MessageFormat == 0 {
-		f.MessageFormat = int(endpoint.MessageFormatJSON)
+	e := &d.data.Endpoint
+	e.URL = u
+	e.Contract = endpoint.ContractWebhook
+	if e.MessageFormat == 0 {
+		e.MessageFormat = endpoint.MessageFormatJSON
 	}
-	if f.UserClaim == 0 {
-		f.UserClaim = int(endpoint.UserClaimNone)
+	if e.UserClaim == 0 {
+		e.UserClaim = endpoint.UserClaimNone
 	}
-	if f.Name == "" && u != "" {
-		f.Name = suggestWebhookName(u)
+	if e.Name == "" && u != "" {
+		e.Name = suggestWebhookName(u)
 	}
 
 	got, facts, problems := endpoint.ParseCredential(d.serviceEndpoint(), in)
@@ -140,13 +147,13 @@ func (p *pages) takeWebhook(r *http.Request, d *wizardDraft, form *web.Connectio
 	}
 	switch {
 	case problems == nil:
-		f.AuthType = int(got.AuthType)
+		e.AuthType = got.AuthType
 		d.data.WebhookAuth, _ = endpoint.WebhookAuthOf(got.AuthType)
 		d.data.PairNames = facts.PairNames
 		d.Secrets = secretsOf(got)
-	case in.WebhookAuth.Valid() && in.WebhookAuth.AuthType() != endpoint.AuthType(f.AuthType):
+	case in.WebhookAuth.Valid() && in.WebhookAuth.AuthType() != e.AuthType:
 		// Another authentication: the secret kept for the old one does not fit it.
-		f.AuthType = int(in.WebhookAuth.AuthType())
+		e.AuthType = in.WebhookAuth.AuthType()
 		d.data.PairNames, d.Secrets = nil, nil
 	}
 	if back {

@@ -16,13 +16,14 @@ import (
 )
 
 // draftData is the wizard's state, kept in the store as the draft's JSON document. Secrets are
-// not here: they travel in store.Draft.Secrets, encrypted.
+// not here: they travel in store.Draft.Secrets, encrypted, and the endpoint's JSON holds none.
 type draftData struct {
 	Team    string         `json:"team"`
 	Kind    endpoint.Kind  `json:"kind"`
 	Reached web.WizardStep `json:"reached"`
 
-	Fields draftFields `json:"fields"`
+	// Endpoint is the registration as entered so far, without its secrets.
+	Endpoint endpoint.ServiceEndpoint `json:"endpoint"`
 	// Service Bus: what the connection string said (non-secret parts).
 	HasConnection bool   `json:"hasConnection,omitempty"`
 	Redacted      string `json:"redacted,omitempty"`
@@ -36,19 +37,37 @@ type draftData struct {
 	LastRun *runRecord         `json:"lastRun,omitempty"`
 }
 
-// draftFields are the registration's non-secret columns.
-type draftFields struct {
-	Name              string `json:"name"`
-	Description       string `json:"description,omitempty"`
-	Contract          int    `json:"contract,omitempty"`
-	MessageFormat     int    `json:"messageFormat,omitempty"`
-	UserClaim         int    `json:"userClaim,omitempty"`
-	AuthType          int    `json:"authType,omitempty"`
-	Path              string `json:"path,omitempty"`
-	NamespaceAddress  string `json:"namespaceAddress,omitempty"`
-	SolutionNamespace string `json:"solutionNamespace,omitempty"`
-	SASKeyName        string `json:"sasKeyName,omitempty"`
-	URL               string `json:"url,omitempty"`
+// newDraftData is a new registration of kind: nothing entered yet but the choices tools always
+// set.
+func newDraftData(team string, kind endpoint.Kind) draftData {
+	e := endpoint.ServiceEndpoint{ConnectionMode: endpoint.ConnectionModeNormal}
+	if kind == endpoint.KindServiceBus {
+		e.NamespaceFormat = endpoint.NamespaceFormatAddress
+	}
+	return draftData{Team: team, Kind: kind, Reached: web.StepConnection, Endpoint: e}
+}
+
+// decodeDraftData reads a draft's JSON document. Drafts saved before drafts kept the endpoint
+// whole (they live 24 hours, so this can go a release later) hold its columns in "fields",
+// under the names the endpoint's JSON uses, without the choices tools always set.
+func decodeDraftData(b []byte) (draftData, error) {
+	var d struct {
+		draftData
+		Fields json.RawMessage `json:"fields"`
+	}
+	if len(b) == 0 {
+		return draftData{}, nil
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return draftData{}, err
+	}
+	if d.Fields != nil {
+		d.Endpoint = newDraftData(d.Team, d.Kind).Endpoint
+		if err := json.Unmarshal(d.Fields, &d.Endpoint); err != nil {
+			return draftData{}, err
+		}
+	}
+	return d.draftData, nil
 }
 
 // runRecord is the last validation's outcome and the fingerprint of the values it tested.
@@ -71,39 +90,21 @@ type wizardDraft struct {
 	data draftData
 }
 
-// serviceEndpoint assembles the registration from the draft's fields and secrets.
+// serviceEndpoint is the registration the draft holds, with its secrets and the id chosen for
+// it.
 func (d wizardDraft) serviceEndpoint() endpoint.ServiceEndpoint {
-	f := d.data.Fields
-	e := endpoint.ServiceEndpoint{
-		ID:                d.EndpointID,
-		Name:              f.Name,
-		Description:       f.Description,
-		Contract:          endpoint.Contract(f.Contract),
-		MessageFormat:     endpoint.MessageFormat(f.MessageFormat),
-		UserClaim:         endpoint.UserClaim(f.UserClaim),
-		AuthType:          endpoint.AuthType(f.AuthType),
-		ConnectionMode:    endpoint.ConnectionModeNormal,
-		MessageCharset:    endpoint.MessageCharsetDefault,
-		Path:              f.Path,
-		URL:               f.URL,
-		SASKeyName:        f.SASKeyName,
-		NamespaceAddress:  f.NamespaceAddress,
-		SolutionNamespace: f.SolutionNamespace,
-	}
-	if d.data.Kind == endpoint.KindServiceBus {
-		e.NamespaceFormat = endpoint.NamespaceFormatAddress
-	}
+	e := d.data.Endpoint
+	e.ID = d.EndpointID
 	for purpose, s := range d.Secrets {
 		e.SetSecret(purpose, s)
 	}
 	return e
 }
 
-// draftFieldsOf is the registration's non-secret columns as a draft keeps them.
-func draftFieldsOf(e endpoint.ServiceEndpoint) draftFields {
-	return draftFields{Name: e.Name, Description: e.Description, Contract: int(e.Contract), MessageFormat: int(e.MessageFormat),
-		UserClaim: int(e.UserClaim), AuthType: int(e.AuthType), Path: e.Path, NamespaceAddress: e.NamespaceAddress,
-		SolutionNamespace: e.SolutionNamespace, SASKeyName: e.SASKeyName, URL: e.URL}
+// setEndpoint keeps e as the draft's registration: its secrets apart, to be encrypted.
+func (d *wizardDraft) setEndpoint(e endpoint.ServiceEndpoint) {
+	d.Secrets = secretsOf(e)
+	d.data.Endpoint = e.WithoutSecrets()
 }
 
 // secretsOf is the endpoint's secrets by purpose, as a draft keeps them (unset ones left out).
@@ -133,13 +134,11 @@ func (p *pages) loadDraft(r *http.Request) (auth.Identity, wizardDraft, error) {
 	if err != nil {
 		return id, wizardDraft{}, err
 	}
-	w := wizardDraft{Draft: d}
-	if len(d.Data) > 0 {
-		if err := json.Unmarshal(d.Data, &w.data); err != nil {
-			return id, wizardDraft{}, fmt.Errorf("decode draft %s: %w", d.ID, err)
-		}
+	data, err := decodeDraftData(d.Data)
+	if err != nil {
+		return id, wizardDraft{}, fmt.Errorf("decode draft %s: %w", d.ID, err)
 	}
-	return id, w, nil
+	return id, wizardDraft{Draft: d, data: data}, nil
 }
 
 // saveDraft writes the draft's state back; a concurrent change (another tab) is reported as a
@@ -184,6 +183,14 @@ func (p *pages) advance(w http.ResponseWriter, r *http.Request, d *wizardDraft, 
 	}
 	http.Redirect(w, r, web.StepURL(d.ID, step), http.StatusSeeOther)
 	return nil
+}
+
+// formStatus is a form page's status: 422 when it shows problems to fix.
+func formStatus(errs web.FieldErrors) int {
+	if errs != nil {
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusOK
 }
 
 // problemsToErrors maps the domain's problems to form fields (the Dataverse column names are

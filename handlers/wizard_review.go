@@ -6,48 +6,73 @@ import (
 
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/dataverse"
+	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/store"
 	"github.com/contoso/sbportal/web"
 )
 
-// draftReview shows step 5 and saves the endpoint.
-func (p *pages) draftReview(w http.ResponseWriter, r *http.Request) error {
-	id, d, err := p.loadDraft(r)
-	if err != nil {
+// draftReviewForm shows step 5: the summary, the validation, and Save when it is allowed.
+func (p *pages) draftReviewForm(w http.ResponseWriter, r *http.Request) error {
+	_, d, err := p.loadDraft(r)
+	if err != nil || sentToSaved(w, r, d) {
 		return err
 	}
-	if d.Status == store.DraftSaved {
-		http.Redirect(w, r, web.EndpointURL(d.Environment, d.EndpointID), http.StatusSeeOther)
-		return nil
+	p.renderReview(w, r, d)
+	return nil
+}
+
+// draftReviewSubmit saves the endpoint (or goes back).
+func (p *pages) draftReviewSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, d, err := p.loadDraft(r)
+	if err != nil || sentToSaved(w, r, d) {
+		return err
 	}
-	e := d.serviceEndpoint()
-	fp := p.fingerprint(e)
-	canSave, why := true, ""
+	switch r.PostFormValue("nav") {
+	case "back":
+		return p.advance(w, r, &d, web.StepValidate)
+	case "save":
+		if _, _, why := p.reviewOf(d); why != "" {
+			return &Error{Status: http.StatusConflict, Title: "Not saved", Message: why}
+		}
+		return p.saveEndpoint(w, r, id, d)
+	}
+	p.renderReview(w, r, d)
+	return nil
+}
+
+// sentToSaved sends the person to the endpoint when the draft was saved already (a second
+// click, a refresh, the back button).
+func sentToSaved(w http.ResponseWriter, r *http.Request, d wizardDraft) bool {
+	if d.Status != store.DraftSaved {
+		return false
+	}
+	http.Redirect(w, r, web.EndpointURL(d.Environment, d.EndpointID), http.StatusSeeOther)
+	return true
+}
+
+// reviewOf is the draft's registration, its fingerprint, and why it cannot be saved yet ("" when
+// it can): only a valid registration proved by a passing validation of exactly these values is.
+func (p *pages) reviewOf(d wizardDraft) (e endpoint.ServiceEndpoint, fingerprint, why string) {
+	e = d.serviceEndpoint()
+	fingerprint = p.fingerprint(e)
 	switch {
 	case e.Validate() != nil:
-		canSave, why = false, "Some details are missing or wrong: go back to the details step."
+		why = "Some details are missing or wrong: go back to the details step."
 	case d.data.LastRun == nil:
-		canSave, why = false, "Validate the configuration first: only a configuration proved by a test can be saved."
+		why = "Validate the configuration first: only a configuration proved by a test can be saved."
 	case !d.data.LastRun.Passed:
-		canSave, why = false, "The last validation failed. Fix the cause and validate again."
-	case d.data.LastRun.Fingerprint != fp:
-		canSave, why = false, "The values changed after the last validation. Validate again before saving."
+		why = "The last validation failed. Fix the cause and validate again."
+	case d.data.LastRun.Fingerprint != fingerprint:
+		why = "The values changed after the last validation. Validate again before saving."
 	}
-	if r.Method == http.MethodPost {
-		switch r.PostFormValue("nav") {
-		case "back":
-			return p.advance(w, r, &d, web.StepValidate)
-		case "save":
-			if !canSave {
-				return &Error{Status: http.StatusConflict, Title: "Not saved", Message: why}
-			}
-			return p.saveEndpoint(w, r, id, d)
-		}
-	}
-	form := web.ReviewForm{Summary: p.summaryFacts(d, e), Result: d.data.LastRun.view(fp), CanSave: canSave,
-		WhyNotSave: why}
+	return e, fingerprint, why
+}
+
+// renderReview shows step 5.
+func (p *pages) renderReview(w http.ResponseWriter, r *http.Request, d wizardDraft) {
+	e, fp, why := p.reviewOf(d)
+	form := web.ReviewForm{Summary: p.summaryFacts(d, e), Result: d.data.LastRun.view(fp), CanSave: why == "", WhyNotSave: why}
 	p.render(w, r, http.StatusOK, web.WizardReview(p.page(w, r, "New endpoint: review", web.NavNew), d.wizard(web.StepReview, nil), form))
-	return nil
 }
 
 // saveEndpoint creates the endpoint in Dataverse exactly once, however many times Save is

@@ -7,49 +7,64 @@ import (
 	"github.com/contoso/sbportal/web"
 )
 
-// draftValidate shows step 4 and runs the test-send. With htmx the result replaces the result
-// region in place; without JavaScript the page reloads with it.
-func (p *pages) draftValidate(w http.ResponseWriter, r *http.Request) error {
+// draftValidateForm shows step 4: the summary, how to validate, and the last result.
+func (p *pages) draftValidateForm(w http.ResponseWriter, r *http.Request) error {
+	_, d, err := p.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	p.renderValidate(w, r, d)
+	return nil
+}
+
+// draftValidateSubmit runs the test-send (or goes on, or back). With htmx the result replaces
+// the result region in place; without JavaScript the page reloads with it.
+func (p *pages) draftValidateSubmit(w http.ResponseWriter, r *http.Request) error {
 	id, d, err := p.loadDraft(r)
 	if err != nil {
 		return err
 	}
-	e := d.serviceEndpoint()
-	if r.Method == http.MethodPost {
-		switch r.PostFormValue("nav") {
-		case "back":
-			return p.advance(w, r, &d, web.StepDetails)
-		case "next":
-			return p.advance(w, r, &d, web.StepReview)
-		case "run":
-			if problems := e.Validate(); problems != nil {
-				return p.advance(w, r, &d, web.StepDetails)
-			}
-			mode := endpoint.ParseProbeMode(r.PostFormValue("mode"))
-			rec := p.probe(r.Context(), e, mode, d.data.Emulator, d.data.NamespaceWide)
-			d.data.Mode = mode
-			d.data.LastRun = &rec
-			if err := p.recordRun(r.Context(), id, d.Environment, "", d.ID, d.Version, rec); err != nil {
-				return err
-			}
-			if err := p.saveDraft(r, &d); err != nil {
-				return err
-			}
-			if isHTMX(r) {
-				p.render(w, r, http.StatusOK, web.ProbeResult(rec.view("")))
-				return nil
-			}
-			http.Redirect(w, r, web.StepURL(d.ID, web.StepValidate), http.StatusSeeOther)
-			return nil
-		}
+	switch r.PostFormValue("nav") {
+	case "back":
+		return p.advance(w, r, &d, web.StepDetails)
+	case "next":
+		return p.advance(w, r, &d, web.StepReview)
+	case "run":
+	default:
+		p.renderValidate(w, r, d)
+		return nil
 	}
+	e := d.serviceEndpoint()
+	if problems := e.Validate(); problems != nil {
+		return p.advance(w, r, &d, web.StepDetails)
+	}
+	mode := endpoint.ParseProbeMode(r.PostFormValue("mode"))
+	rec := p.probe(r.Context(), e, mode, d.data.Emulator, d.data.NamespaceWide)
+	d.data.Mode = mode
+	d.data.LastRun = &rec
+	if err := p.recordRun(r.Context(), id, d.Environment, "", d.ID, d.Version, rec); err != nil {
+		return err
+	}
+	if err := p.saveDraft(r, &d); err != nil {
+		return err
+	}
+	if isHTMX(r) {
+		p.render(w, r, http.StatusOK, web.ProbeResult(rec.view("")))
+		return nil
+	}
+	http.Redirect(w, r, web.StepURL(d.ID, web.StepValidate), http.StatusSeeOther)
+	return nil
+}
+
+// renderValidate shows step 4.
+func (p *pages) renderValidate(w http.ResponseWriter, r *http.Request, d wizardDraft) {
+	e := d.serviceEndpoint()
 	form := web.ValidateForm{Modes: modeOptions(d.data.Mode), Result: d.data.LastRun.view(p.fingerprint(e)),
 		Summary: p.summaryFacts(d, e)}
 	if e.Contract.IsRelay() && e.Contract != endpoint.ContractRest {
 		form.Modes = form.Modes[:1]
 	}
 	p.render(w, r, http.StatusOK, web.WizardValidate(p.page(w, r, "New endpoint: validate", web.NavNew), d.wizard(web.StepValidate, nil), form))
-	return nil
 }
 
 // isHTMX reports whether the request came from htmx (it wants a fragment).
@@ -89,7 +104,7 @@ func authFact(e endpoint.ServiceEndpoint) string {
 	switch e.AuthType {
 	case endpoint.AuthTypeSASKey:
 		s := "SAS key of policy " + e.SASKeyName
-		if e.SASKey.IsSet() || e.IsSASKeySet {
+		if e.HasSecret(endpoint.PurposeSASKey) {
 			s += " (key is set)"
 		}
 		return s

@@ -81,16 +81,12 @@ func (p *pages) newEndpointCreate(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	env, team, kind := r.PostFormValue("environment"), r.PostFormValue("team"), endpoint.Kind(r.PostFormValue("kind"))
+	env, team, kind := postedWhere(r)
 	if errs := p.checkWhere(id, env, team, kind); errs != nil {
-		envs, teams := p.whereChoices(id, env, team)
-		p.render(w, r, http.StatusUnprocessableEntity, web.WizardWhere(p.page(w, r, "New endpoint", web.NavNew),
-			web.Wizard{Current: web.StepWhere, Reached: web.StepWhere, Errors: errs},
-			web.WhereForm{Environments: envs, Teams: teams, Kind: kind}))
+		p.renderWhere(w, r, id, web.Wizard{Current: web.StepWhere, Reached: web.StepWhere, Errors: errs}, env, team, kind)
 		return nil
 	}
-	d := wizardDraft{data: draftData{Team: team, Kind: kind, Reached: web.StepConnection}}
-	b, err := json.Marshal(d.data)
+	b, err := json.Marshal(newDraftData(team, kind))
 	if err != nil {
 		return err
 	}
@@ -102,34 +98,45 @@ func (p *pages) newEndpointCreate(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// draftWhere shows or changes step 1 of an existing draft.
-func (p *pages) draftWhere(w http.ResponseWriter, r *http.Request) error {
+// postedWhere is step 1's answers: environment, owning team and kind.
+func postedWhere(r *http.Request) (env, team string, kind endpoint.Kind) {
+	return r.PostFormValue("environment"), r.PostFormValue("team"), endpoint.Kind(r.PostFormValue("kind"))
+}
+
+// renderWhere shows step 1 with these answers, as a problem to fix when wiz has errors.
+func (p *pages) renderWhere(w http.ResponseWriter, r *http.Request, id auth.Identity, wiz web.Wizard, env, team string, kind endpoint.Kind) {
+	envs, teams := p.whereChoices(id, env, team)
+	p.render(w, r, formStatus(wiz.Errors), web.WizardWhere(p.page(w, r, "New endpoint", web.NavNew), wiz,
+		web.WhereForm{Environments: envs, Teams: teams, Kind: kind}))
+}
+
+// draftWhereForm shows step 1 of an existing draft.
+func (p *pages) draftWhereForm(w http.ResponseWriter, r *http.Request) error {
 	id, d, err := p.loadDraft(r)
 	if err != nil {
 		return err
 	}
-	env, team, kind := d.Environment, d.data.Team, d.data.Kind
-	var errs web.FieldErrors
-	if r.Method == http.MethodPost {
-		env, team, kind = r.PostFormValue("environment"), r.PostFormValue("team"), endpoint.Kind(r.PostFormValue("kind"))
-		if errs = p.checkWhere(id, env, team, kind); errs == nil {
-			if kind != d.data.Kind {
-				// Another kind needs another connection: forget the old one.
-				d.data = draftData{Reached: web.StepConnection}
-				d.Secrets = nil
-			}
-			d.Environment, d.data.Team, d.data.Kind = env, team, kind
-			return p.advance(w, r, &d, web.StepConnection)
-		}
-	}
-	envs, teams := p.whereChoices(id, env, team)
-	status := http.StatusOK
-	if errs != nil {
-		status = http.StatusUnprocessableEntity
-	}
-	p.render(w, r, status, web.WizardWhere(p.page(w, r, "New endpoint", web.NavNew), d.wizard(web.StepWhere, errs),
-		web.WhereForm{Environments: envs, Teams: teams, Kind: kind}))
+	p.renderWhere(w, r, id, d.wizard(web.StepWhere, nil), d.Environment, d.data.Team, d.data.Kind)
 	return nil
+}
+
+// draftWhereSubmit changes step 1 of an existing draft.
+func (p *pages) draftWhereSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, d, err := p.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	env, team, kind := postedWhere(r)
+	if errs := p.checkWhere(id, env, team, kind); errs != nil {
+		p.renderWhere(w, r, id, d.wizard(web.StepWhere, errs), env, team, kind)
+		return nil
+	}
+	if kind != d.data.Kind {
+		// Another kind needs another connection: forget the old one.
+		d.data, d.Secrets = newDraftData(team, kind), nil
+	}
+	d.Environment, d.data.Team = env, team
+	return p.advance(w, r, &d, web.StepConnection)
 }
 
 // draftLinks lists the person's unfinished registrations, newest first, to continue them.
@@ -140,11 +147,11 @@ func (p *pages) draftLinks(r *http.Request, id auth.Identity) ([]web.DraftLink, 
 	}
 	var links []web.DraftLink
 	for _, d := range drafts {
-		var data draftData
-		if err := json.Unmarshal(d.Data, &data); err != nil {
+		data, err := decodeDraftData(d.Data)
+		if err != nil {
 			continue
 		}
-		name := data.Fields.Name
+		name := data.Endpoint.Name
 		if name == "" {
 			name = "Unnamed " + data.Kind.Label() + " registration"
 		}

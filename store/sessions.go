@@ -132,9 +132,12 @@ func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
 		roles, teams                string
 		created, lastSeen, absolute int64
 	)
-	err := s.r.QueryRowContext(ctx, s.d.q(`SELECT user_key, display_name, username, tenant_id, roles, teams, created_at, last_seen_at, expires_at
-		FROM sessions WHERE id_hash = ? AND idle_expires_at > ? AND expires_at > ?`),
-		sessionKey(id), now, now).
+	stmt, err := s.readStmt(ctx, `SELECT user_key, display_name, username, tenant_id, roles, teams, created_at, last_seen_at, expires_at
+		FROM sessions WHERE id_hash = ? AND idle_expires_at > ? AND expires_at > ?`)
+	if err != nil {
+		return Session{}, fmt.Errorf("get session: %w", err)
+	}
+	err = stmt.QueryRowContext(ctx, sessionKey(id), now, now).
 		Scan(&sess.UserKey, &sess.Name, &sess.Username, &sess.Tenant, &roles, &teams, &created, &lastSeen, &absolute)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, fmt.Errorf("get session: %w", ErrNotFound)

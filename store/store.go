@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -59,6 +60,26 @@ type Store struct {
 	opts    options
 	dsn     string // redacted, for messages
 	release func()
+
+	prepared *sync.Map // query text -> *sql.Stmt on r, for the queries every request makes
+}
+
+// readStmt returns a prepared statement for a hot read query (written with ?), preparing it
+// once: SQLite otherwise parses the SQL on every call, which was half the cost of finding a
+// session. PostgreSQL's driver caches statements itself; preparing there does no harm.
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.prepared.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.r.PrepareContext(ctx, s.d.q(query))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.prepared.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 type options struct {
@@ -128,7 +149,7 @@ func Open(ctx context.Context, dsn string, keys Keyring, opts ...Option) (*Store
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{d: c.d, w: c.w, r: c.r, keys: keys, opts: o, dsn: c.redacted, release: c.release}
+	s := &Store{d: c.d, w: c.w, r: c.r, keys: keys, opts: o, dsn: c.redacted, release: c.release, prepared: &sync.Map{}}
 	if o.skipMigrate {
 		err = s.checkSchemaCurrent(ctx)
 	} else {
@@ -149,6 +170,10 @@ func (s *Store) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String()))
 // Close releases the database connections.
 func (s *Store) Close() error {
 	var err error
+	s.prepared.Range(func(_, st any) bool {
+		err = errors.Join(err, st.(*sql.Stmt).Close())
+		return true
+	})
 	if s.r != s.w {
 		err = s.r.Close()
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -51,3 +52,6 @@ func confirmErrors(f DeleteForm) FieldErrors {
 	}
 	return FieldErrors{"confirm": {f.ConfirmError}}
 }
+
+// Offers reports whether the form has an input for field (an endpoint.Field* name).
+func (f DetailsForm) Offers(field string) bool { return slices.Contains(f.Fields, field) }

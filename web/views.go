@@ -114,21 +114,18 @@ type Fact struct{ Label, Value string }
 // Note is an explanation shown beside a form; Kind is "info" or "warning".
 type Note struct{ Kind, Text string }
 
-// DetailsForm is step 3: the registration's fields, pre-filled from the connection.
+// DetailsForm is the registration's details: step 3, pre-filled from the connection, and the
+// edit page. Endpoint is the registration as entered so far (without its secrets); Fields names
+// the inputs this page offers (endpoint.Field*), and only those are read back.
 type DetailsForm struct {
-	Kind              endpoint.Kind
-	Name              string
-	Description       string
-	Contracts         []Option
-	MessageFormats    []Option
-	UserClaims        []Option
-	AuthTypes         []Option
-	Path              string
-	NamespaceAddress  string
-	SolutionNamespace string
-	SASKeyName        string
-	URL               string
-	Notes             []Note
+	Kind           endpoint.Kind
+	Endpoint       endpoint.ServiceEndpoint
+	Fields         []string
+	Contracts      []Option
+	MessageFormats []Option
+	UserClaims     []Option
+	AuthTypes      []Option
+	Notes          []Note
 }
 
 // ProbeView is a test-send's result as people read it.

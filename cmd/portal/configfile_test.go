@@ -30,6 +30,10 @@ func TestREADMEConfigFileExampleLoads(t *testing.T) {
 	if len(fc.Environments) != 1 || fc.Environments[0].ID != "contoso-prod" || fc.Probes.timeout() != 15*time.Second {
 		t.Fatalf("loaded %+v", fc)
 	}
+	o := fc.catalogOptions()
+	if o.Refresh != time.Minute || o.FullEvery != 10*time.Minute || o.RefreshByEnv["contoso-prod"] != time.Minute {
+		t.Fatalf("catalog options %+v", o)
+	}
 }
 
 func TestConfigFileProblems(t *testing.T) {
@@ -38,6 +42,9 @@ func TestConfigFileProblems(t *testing.T) {
 		{`{"environmnets": []}`, `unknown field "environmnets"`},
 		{`{"environments": [{"id": "a"}]}`, `environments[0] (a):`},
 		{`{"environments": [{"id":"x","displayName":"X","url":"https://x.crm.dynamics.com","teams":["t"],"credential":{"kind":"managed-identity"}}], "probes": {"timeout": "soon"}}`, `probes.timeout`},
+		{`{"environments": [{"id":"x","displayName":"X","url":"https://x.crm.dynamics.com","teams":["t"],"credential":{"kind":"managed-identity"},"refresh":"5ms"}]}`, `environments[0] (x): refresh is "5ms": write a duration of at least 1s`},
+		{`{"environments": [{"id":"x","displayName":"X","url":"https://x.crm.dynamics.com","teams":["t"],"credential":{"kind":"managed-identity"}}], "catalog": {"refresh": "often"}}`, `catalog.refresh is "often"`},
+		{`{"environments": [{"id":"x","displayName":"X","url":"https://x.crm.dynamics.com","teams":["t"],"credential":{"kind":"managed-identity"}}], "catalog": {"fullRefresh": "30s"}}`, `catalog.fullRefresh is "30s": write a duration of at least 1m0s`},
 	} {
 		path := filepath.Join(t.TempDir(), "c.json")
 		if err := os.WriteFile(path, []byte(c.body), 0o600); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func listPage(t testing.TB, c *http.Client, u string) *goquery.Document {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("GET %s = %d: %.300s", u, resp.StatusCode, b)
+		t.Fatalf("GET %s = %d: %s", u, resp.StatusCode, b)
 	}
 	doc, err := goquery.NewDocumentFromReader(resp.Body)
 	if err != nil {
@@ -84,6 +85,22 @@ func TestListPageWithManyEndpointsAndAnOutage(t *testing.T) {
 	doc = listPage(t, admin, w.front.URL+"/endpoints?env=contoso-test")
 	if strings.Contains(doc.Find("table").Text(), "Bulk queue") {
 		t.Fatal("environment filter let other environments through")
+	}
+	// The same list again comes from the kept page, with this request's own id in the footer.
+	for range 2 {
+		resp, err := admin.Get(w.front.URL + "/endpoints")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		rid := resp.Header.Get("X-Request-Id")
+		if rid == "" || !strings.Contains(string(body), `request <span class="mono">`+rid+`</span>`) || strings.Contains(string(body), "feedfacecafebeef") {
+			t.Fatalf("the footer does not name request %q", rid)
+		}
+		if resp.ContentLength != int64(len(body)) {
+			t.Fatalf("Content-Length %d for %d bytes", resp.ContentLength, len(body))
+		}
 	}
 	if after := listQueries(w.dv.Environments[0]) + listQueries(w.dv.Environments[1]); after != before {
 		t.Fatalf("three list views sent %d list queries to Dataverse, want none", after-before)
@@ -157,5 +174,57 @@ func BenchmarkListPage1000(b *testing.B) {
 		if resp.StatusCode != http.StatusOK {
 			b.Fatal(resp.Status)
 		}
+	}
+}
+
+// TestRefreshButton: people who may register can ask for a refresh, and then see at once an
+// endpoint registered outside the portal; viewers get no button and are refused.
+func TestRefreshButton(t *testing.T) {
+	w := newWorld(t)
+	w.addPortal(t, filepath.Join(t.TempDir(), "portal.db"))
+	admin, _ := w.signIn(t, "admin")
+	viewer, _ := w.signIn(t, "integration-viewer")
+
+	if doc := listPage(t, viewer, w.front.URL+"/endpoints"); doc.Find(`form[action="/endpoints/refresh"]`).Length() != 0 {
+		t.Fatal("a viewer is offered Refresh")
+	}
+	resp, err := viewer.PostForm(w.front.URL+"/endpoints/refresh", url.Values{"return": {"/endpoints"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a viewer's refresh answered %d, want 403", resp.StatusCode)
+	}
+
+	doc := listPage(t, admin, w.front.URL+"/endpoints?q=bulk")
+	if doc.Find(`form[action="/endpoints/refresh"]`).Length() != 1 {
+		t.Fatal("an admin is not offered Refresh")
+	}
+	seedEndpoints(t, w.dv.Environments[0], 1) // registered with another tool
+	if doc := listPage(t, admin, w.front.URL+"/endpoints?q=bulk"); strings.Contains(doc.Find("table").Text(), "Bulk queue 0000") {
+		t.Fatal("the catalog queried Dataverse for a page view")
+	}
+	resp, err = admin.PostForm(w.front.URL+"/endpoints/refresh", url.Values{"return": {"/endpoints?q=bulk"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/endpoints?q=bulk" {
+		t.Fatalf("refresh answered %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	doc = listPage(t, admin, w.front.URL+"/endpoints?q=bulk")
+	if !strings.Contains(doc.Find("table").Text(), "Bulk queue 0000") || !strings.Contains(doc.Find(".flashes").Text(), "refreshed") {
+		t.Fatalf("after Refresh: %q / %q", doc.Find("table").Text(), doc.Find(".flashes").Text())
+	}
+
+	// Only the portal's own pages are a place to come back to.
+	resp, err = admin.PostForm(w.front.URL+"/endpoints/refresh", url.Values{"return": {"//evil.example/endpoints"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Location") != "/endpoints" {
+		t.Fatalf("refresh returned to %q", resp.Header.Get("Location"))
 	}
 }
