@@ -39,17 +39,17 @@ func auditSnapshot(e endpoint.ServiceEndpoint) json.RawMessage {
 
 // updateAudited writes e to Dataverse (c is the endpoint as read before) and records the
 // outcome in the audit trail, failed or not.
-func (p *pages) updateAudited(r *http.Request, id auth.Identity, c catalogEntry, e endpoint.ServiceEndpoint, action, failTitle string) error {
+func (s *Server) updateAudited(r *http.Request, id auth.Identity, c catalogEntry, e endpoint.ServiceEndpoint, action, failTitle string) error {
 	ctx := r.Context()
 	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: action, Environment: c.Env.ID,
 		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(c.Endpoint), After: auditSnapshot(e), RequestID: RequestID(ctx)}
 	if err := c.Env.Client.UpdateEndpoint(ctx, e); err != nil {
 		audit.Outcome, audit.Detail = store.AuditFailed, dataverseMessage(err)
-		_, _ = p.Store.AppendAudit(ctx, audit)
+		_, _ = s.Store.AppendAudit(ctx, audit)
 		return dataverseError(failTitle, err)
 	}
-	p.Catalog.Put(ctx, c.Env.ID, e)
+	s.Catalog.Put(ctx, c.Env.ID, e)
 	audit.Outcome = store.AuditSucceeded
-	_, err := p.Store.AppendAudit(ctx, audit)
+	_, err := s.Store.AppendAudit(ctx, audit)
 	return err
 }

@@ -14,14 +14,14 @@ import (
 var auditActions = []string{"endpoint.create", "endpoint.edit", "endpoint.rekey", "endpoint.delete"}
 
 // auditLog shows the audit trail to Admins, newest first, with filters.
-func (p *pages) auditLog(w http.ResponseWriter, r *http.Request) error {
-	if err := p.authorize(r, auth.ActionViewAudit, auth.Resource{}); err != nil {
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
+	if err := s.authorize(r, auth.ActionViewAudit, auth.Resource{}); err != nil {
 		return err
 	}
 	q := r.URL.Query()
 	f := store.AuditFilter{ActorKey: strings.TrimSpace(q.Get("actor")), Action: q.Get("action"), Environment: q.Get("env"), Limit: 50}
 	f.BeforeID, _ = strconv.ParseInt(q.Get("before"), 10, 64)
-	page, err := p.Store.ListAudit(r.Context(), f)
+	page, err := s.Store.ListAudit(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (p *pages) auditLog(w http.ResponseWriter, r *http.Request) error {
 		l.Actions = append(l.Actions, web.Option{Value: a, Label: a, Selected: a == f.Action})
 	}
 	l.Environments = []web.Option{{Value: "", Label: "All environments"}}
-	for _, env := range p.Environments.List() {
+	for _, env := range s.Environments.List() {
 		l.Environments = append(l.Environments, web.Option{Value: env.ID, Label: env.DisplayName, Selected: env.ID == f.Environment})
 	}
 	if page.NextBeforeID != 0 {
@@ -47,6 +47,6 @@ func (p *pages) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if f.BeforeID != 0 {
 		l.PrevURL = "/audit"
 	}
-	p.render(w, r, http.StatusOK, web.AuditLogPage(p.page(w, r, "Audit log", ""), l))
+	s.render(w, r, http.StatusOK, web.AuditLogPage(s.page(w, r, "Audit log", ""), l))
 	return nil
 }

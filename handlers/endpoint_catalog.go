@@ -26,15 +26,15 @@ type listing struct {
 }
 
 // visible returns, from the catalog (never from Dataverse), every endpoint id may see.
-func (p *pages) visible(ctx context.Context, id auth.Identity) listing {
-	timeout := p.ListTimeout
+func (s *Server) visible(ctx context.Context, id auth.Identity) listing {
+	timeout := s.ListTimeout
 	if timeout <= 0 {
 		timeout = defaultListTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var l listing
-	views := p.Catalog.Views(ctx)
+	views := s.Catalog.Views(ctx)
 	n := 0
 	for _, v := range views {
 		n += len(v.Entries)
@@ -55,7 +55,7 @@ func (p *pages) visible(ctx context.Context, id auth.Identity) listing {
 		res := auth.Resource{Environment: v.Env.ID, EnvironmentTeams: v.Env.Teams}
 		for _, e := range v.Entries {
 			res.OwnerTeam = e.Owner.Team
-			if p.cfg.Policy.Can(id, auth.ActionView, res) {
+			if s.cfg.Policy.Can(id, auth.ActionView, res) {
 				l.entries = append(l.entries, e)
 			}
 		}

@@ -11,56 +11,56 @@ import (
 
 // endpointDeleteForm asks to confirm the deletion of an endpoint and, with it, the steps
 // registered against it.
-func (p *pages) endpointDeleteForm(w http.ResponseWriter, r *http.Request) error {
-	_, c, v, err := p.loadForAction(r, auth.ActionDelete)
+func (s *Server) endpointDeleteForm(w http.ResponseWriter, r *http.Request) error {
+	_, c, v, err := s.loadForAction(r, auth.ActionDelete)
 	if err != nil {
 		return err
 	}
-	p.renderDelete(w, r, c, v, http.StatusOK, "")
+	s.renderDelete(w, r, c, v, http.StatusOK, "")
 	return nil
 }
 
 // endpointDeleteSubmit deletes the endpoint once its name is typed to confirm.
-func (p *pages) endpointDeleteSubmit(w http.ResponseWriter, r *http.Request) error {
-	id, c, v, err := p.loadForAction(r, auth.ActionDelete)
+func (s *Server) endpointDeleteSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, c, v, err := s.loadForAction(r, auth.ActionDelete)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	e := c.Endpoint
 	if strings.TrimSpace(r.PostFormValue("confirm")) != e.Name {
-		p.renderDelete(w, r, c, v, http.StatusUnprocessableEntity, "Type the name exactly as shown ("+e.Name+") to confirm the deletion.")
+		s.renderDelete(w, r, c, v, http.StatusUnprocessableEntity, "Type the name exactly as shown ("+e.Name+") to confirm the deletion.")
 		return nil
 	}
 	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.delete", Environment: c.Env.ID,
 		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(e), RequestID: RequestID(ctx)}
 	if err := c.Env.Client.DeleteEndpoint(ctx, e.ID); err != nil {
 		audit.Outcome, audit.Detail = store.AuditFailed, dataverseMessage(err)
-		_, _ = p.Store.AppendAudit(ctx, audit)
+		_, _ = s.Store.AppendAudit(ctx, audit)
 		return dataverseError("Dataverse did not delete the endpoint", err)
 	}
-	p.Catalog.Deleted(ctx, c.Env.ID, e.ID)
-	if _, err := p.Store.DeleteEndpointSecrets(ctx, c.Env.ID, e.ID); err != nil {
+	s.Catalog.Deleted(ctx, c.Env.ID, e.ID)
+	if _, err := s.Store.DeleteEndpointSecrets(ctx, c.Env.ID, e.ID); err != nil {
 		return err
 	}
-	if err := p.Store.DeleteOwnership(ctx, c.Env.ID, e.ID); err != nil {
+	if err := s.Store.DeleteOwnership(ctx, c.Env.ID, e.ID); err != nil {
 		return err
 	}
 	audit.Outcome = store.AuditSucceeded
-	if _, err := p.Store.AppendAudit(ctx, audit); err != nil {
+	if _, err := s.Store.AppendAudit(ctx, audit); err != nil {
 		return err
 	}
-	p.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "“" + e.Name + "” was deleted from " + c.Env.DisplayName + "."})
+	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "“" + e.Name + "” was deleted from " + c.Env.DisplayName + "."})
 	http.Redirect(w, r, "/endpoints", http.StatusSeeOther)
 	return nil
 }
 
 // renderDelete shows the confirmation, naming the endpoint and counting its steps;
 // confirmError says why the last confirmation was not taken.
-func (p *pages) renderDelete(w http.ResponseWriter, r *http.Request, c catalogEntry, v web.EndpointView, status int, confirmError string) {
+func (s *Server) renderDelete(w http.ResponseWriter, r *http.Request, c catalogEntry, v web.EndpointView, status int, confirmError string) {
 	form := web.DeleteForm{View: v, ConfirmError: confirmError}
-	if steps, err := p.Catalog.Steps(r.Context(), c.Env.ID, c.Endpoint.ID); err == nil {
+	if steps, err := s.Catalog.Steps(r.Context(), c.Env.ID, c.Endpoint.ID); err == nil {
 		form.StepCount, form.StepsKnown = len(steps), true
 	}
-	p.render(w, r, status, web.DeletePage(p.page(w, r, "Delete "+c.Endpoint.Name, web.NavEndpoints), form))
+	s.render(w, r, status, web.DeletePage(s.page(w, r, "Delete "+c.Endpoint.Name, web.NavEndpoints), form))
 }

@@ -26,25 +26,25 @@ func editForm(v web.EndpointView, e endpoint.ServiceEndpoint) web.EditForm {
 }
 
 // renderEdit shows the edit page.
-func (p *pages) renderEdit(w http.ResponseWriter, r *http.Request, status int, name string, form web.EditForm) {
-	p.render(w, r, status, web.EditPage(p.page(w, r, "Edit "+name, web.NavEndpoints), form))
+func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, status int, name string, form web.EditForm) {
+	s.render(w, r, status, web.EditPage(s.page(w, r, "Edit "+name, web.NavEndpoints), form))
 }
 
 // endpointEditForm shows an endpoint's non-secret fields for editing.
-func (p *pages) endpointEditForm(w http.ResponseWriter, r *http.Request) error {
-	_, c, v, err := p.loadForAction(r, auth.ActionEdit)
+func (s *Server) endpointEditForm(w http.ResponseWriter, r *http.Request) error {
+	_, c, v, err := s.loadForAction(r, auth.ActionEdit)
 	if err != nil {
 		return err
 	}
-	p.renderEdit(w, r, http.StatusOK, c.Endpoint.Name, editForm(v, c.Endpoint))
+	s.renderEdit(w, r, http.StatusOK, c.Endpoint.Name, editForm(v, c.Endpoint))
 	return nil
 }
 
 // endpointEditSubmit changes an endpoint's non-secret fields. A change that affects delivery
 // (path, URL, message format) is proved by a test with the stored key before Dataverse is
 // updated.
-func (p *pages) endpointEditSubmit(w http.ResponseWriter, r *http.Request) error {
-	id, c, v, err := p.loadForAction(r, auth.ActionEdit)
+func (s *Server) endpointEditSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, c, v, err := s.loadForAction(r, auth.ActionEdit)
 	if err != nil {
 		return err
 	}
@@ -54,34 +54,34 @@ func (p *pages) endpointEditSubmit(w http.ResponseWriter, r *http.Request) error
 	readDetails(r, editFields(endpoint.KindOf(old)), &e)
 	form := editForm(v, e)
 	if form.Errors = problemsToErrors(e.ValidateFor(endpoint.ForUpdate)); form.Errors != nil {
-		p.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
+		s.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
 		return nil
 	}
 	if e.Path != old.Path || e.URL != old.URL || e.MessageFormat != old.MessageFormat {
-		withSecret, emulator, stored, err := p.withStoredSecret(ctx, catalogEntry{Env: c.Env, Endpoint: e})
+		withSecret, emulator, stored, err := s.withStoredSecret(ctx, catalogEntry{Env: c.Env, Endpoint: e})
 		if err != nil {
 			return err
 		}
 		if !stored {
 			form.Message = "This change affects delivery, and the portal keeps no key to prove it works. Re-key the endpoint first, then edit it."
-			p.renderEdit(w, r, http.StatusConflict, old.Name, form)
+			s.renderEdit(w, r, http.StatusConflict, old.Name, form)
 			return nil
 		}
-		rec, err := p.proveAndRecord(ctx, id, c.Env.ID, withSecret, emulator)
+		rec, err := s.proveAndRecord(ctx, id, c.Env.ID, withSecret, emulator)
 		if err != nil {
 			return err
 		}
 		if !rec.Passed {
 			form.Result = rec.view("")
 			form.Message = "The changed endpoint did not pass the test, so nothing was saved."
-			p.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
+			s.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
 			return nil
 		}
 	}
-	if err := p.updateAudited(r, id, c, e, "endpoint.edit", "Dataverse did not save the changes"); err != nil {
+	if err := s.updateAudited(r, id, c, e, "endpoint.edit", "Dataverse did not save the changes"); err != nil {
 		return err
 	}
-	p.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Changes to “" + e.Name + "” were saved."})
+	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Changes to “" + e.Name + "” were saved."})
 	http.Redirect(w, r, web.EndpointURL(c.Env.ID, e.ID), http.StatusSeeOther)
 	return nil
 }

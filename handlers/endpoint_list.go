@@ -27,23 +27,23 @@ var listSorts = []web.Option{
 
 // endpointList shows every endpoint the person may see, with search, filters, sorting and
 // paging done on the server.
-func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) endpointList(w http.ResponseWriter, r *http.Request) error {
 	id, err := identity(r)
 	if err != nil {
 		return err
 	}
-	now := p.now()
-	version := p.Catalog.Version()
+	now := s.now()
+	version := s.Catalog.Version()
 	keep := !hasFlashes(r)
 	key := listPageKey(r, id, now)
 	if keep {
-		if page, ok := p.listPages.get(version, key); ok {
+		if page, ok := s.listPages.get(version, key); ok {
 			writeKeptPage(w, r, page)
 			return nil
 		}
 	}
 	q := readListQuery(r.URL.Query())
-	found := p.visible(r.Context(), id)
+	found := s.visible(r.Context(), id)
 	entries := found.entries
 
 	teams := map[string]bool{}
@@ -61,13 +61,13 @@ func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
 	sortEntries(matched, q.Sort)
 
 	l := web.EndpointList{Query: q, Total: len(matched), Now: now,
-		CanRegister: p.canRegisterAnywhere(id), Freshness: found.freshness, ReturnURL: listURL(q, q.Page)}
+		CanRegister: s.canRegisterAnywhere(id), Freshness: found.freshness, ReturnURL: listURL(q, q.Page)}
 	l.CanRefresh = l.CanRegister
 	l.Pages = max(1, (len(matched)+listPageSize-1)/listPageSize)
 	l.Page = min(max(q.Page, 1), l.Pages)
 	start := (l.Page - 1) * listPageSize
 	for _, e := range matched[start:min(start+listPageSize, len(matched))] {
-		l.Rows = append(l.Rows, p.row(id, e))
+		l.Rows = append(l.Rows, s.row(id, e))
 	}
 	if l.Page > 1 {
 		l.PrevURL = listURL(q, l.Page-1)
@@ -77,7 +77,7 @@ func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
 	}
 	l.Unavailable = found.unavailable
 	l.Environments = []web.Option{{Value: "", Label: "All environments"}}
-	for _, env := range p.Environments.List() {
+	for _, env := range s.Environments.List() {
 		l.Environments = append(l.Environments, web.Option{Value: env.ID, Label: env.DisplayName, Selected: env.ID == q.Environment})
 	}
 	l.Contracts = []web.Option{{Value: "", Label: "All types"}}
@@ -103,24 +103,24 @@ func (p *pages) endpointList(w http.ResponseWriter, r *http.Request) error {
 		s.Selected = s.Value == q.Sort
 		l.Sorts = append(l.Sorts, s)
 	}
-	page := p.page(w, r, "Endpoints", web.NavEndpoints)
+	page := s.page(w, r, "Endpoints", web.NavEndpoints)
 	if !keep {
-		p.render(w, r, http.StatusOK, web.EndpointListPage(page, l))
+		s.render(w, r, http.StatusOK, web.EndpointListPage(page, l))
 		return nil
 	}
 	page.RequestID = requestIDPlaceholder
-	body, err := p.renderBytes(r, web.EndpointListPage(page, l))
+	body, err := s.renderBytes(r, web.EndpointListPage(page, l))
 	if err != nil {
 		return err
 	}
-	writeKeptPage(w, r, p.listPages.put(version, key, body))
+	writeKeptPage(w, r, s.listPages.put(version, key, body))
 	return nil
 }
 
 // canRegisterAnywhere says whether to offer the New endpoint button.
-func (p *pages) canRegisterAnywhere(id auth.Identity) bool {
-	for _, env := range p.Environments.List() {
-		if len(p.cfg.Policy.RegisterTeams(id, env.ID, env.Teams)) > 0 {
+func (s *Server) canRegisterAnywhere(id auth.Identity) bool {
+	for _, env := range s.Environments.List() {
+		if len(s.cfg.Policy.RegisterTeams(id, env.ID, env.Teams)) > 0 {
 			return true
 		}
 	}
@@ -223,12 +223,12 @@ func sortEntries(entries []*catalogEntry, by string) {
 }
 
 // row is one list line for a catalog entry.
-func (p *pages) row(id auth.Identity, e *catalogEntry) web.EndpointRow {
+func (s *Server) row(id auth.Identity, e *catalogEntry) web.EndpointRow {
 	ep := e.Endpoint
 	r := web.EndpointRow{Environment: e.Env.ID, EnvironmentName: e.Env.DisplayName, ID: ep.ID, Name: ep.Name,
 		Contract: ep.Contract.Label(), MessageFormat: ep.MessageFormat.Label(), OwnerTeam: e.Owner.Team,
 		ViaPortal: e.ViaPortal, CreatedOn: ep.CreatedOn, CreatedBy: e.Owner.RegisteredByName,
-		CanTest: p.cfg.Policy.Can(id, auth.ActionTest, resourceOf(e)), NeedsKeyToTest: !e.ViaPortal}
+		CanTest: s.cfg.Policy.Can(id, auth.ActionTest, resourceOf(e)), NeedsKeyToTest: !e.ViaPortal}
 	if ep.Contract == endpoint.ContractWebhook {
 		r.Target = ep.URL
 	} else {

@@ -19,12 +19,12 @@ const refreshWait = 10 * time.Second
 // register (they are the ones who change endpoints outside the portal and want to see it). It
 // is rate-limited per environment: the catalog answers "too soon" within seconds of the last
 // refresh, whoever asked for it.
-func (p *pages) endpointRefresh(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) endpointRefresh(w http.ResponseWriter, r *http.Request) error {
 	id, err := identity(r)
 	if err != nil {
 		return err
 	}
-	if !p.canRegisterAnywhere(id) {
+	if !s.canRegisterAnywhere(id) {
 		return &Error{Status: http.StatusForbidden, Title: "You cannot do this",
 			Message: "Only people who may register endpoints can ask for a refresh; the list refreshes by itself every minute."}
 	}
@@ -36,11 +36,11 @@ func (p *pages) endpointRefresh(w http.ResponseWriter, r *http.Request) error {
 	// refresh goes on in the background, and the list shows its result when it lands.
 	ctx, cancel := context.WithTimeout(r.Context(), refreshWait)
 	defer cancel()
-	envs := p.Environments.List()
+	envs := s.Environments.List()
 	errs := make([]error, len(envs))
 	var wg sync.WaitGroup
 	for i, env := range envs {
-		wg.Go(func() { errs[i] = p.Catalog.Refresh(ctx, env.ID) })
+		wg.Go(func() { errs[i] = s.Catalog.Refresh(ctx, env.ID) })
 	}
 	wg.Wait()
 	var refreshed, tooSoon, failed, running []string
@@ -61,15 +61,15 @@ func (p *pages) endpointRefresh(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch {
 	case len(running) > 0:
-		p.addFlash(w, r, web.Flash{Kind: web.FlashInfo, Message: strings.Join(running, ", ") +
+		s.addFlash(w, r, web.Flash{Kind: web.FlashInfo, Message: strings.Join(running, ", ") +
 			" answers slowly; the refresh goes on and the list shows its result when it is done."})
 	case len(failed) > 0:
-		p.addFlash(w, r, web.Flash{Kind: web.FlashWarning, Message: strings.Join(failed, ", ") +
+		s.addFlash(w, r, web.Flash{Kind: web.FlashWarning, Message: strings.Join(failed, ", ") +
 			" could not be refreshed; the list shows the last good data and says why."})
 	case len(refreshed) == 0 && len(tooSoon) > 0:
-		p.addFlash(w, r, web.Flash{Kind: web.FlashInfo, Message: "The list is current: " + wait + "."})
+		s.addFlash(w, r, web.Flash{Kind: web.FlashInfo, Message: "The list is current: " + wait + "."})
 	default:
-		p.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "The list was refreshed from Dataverse."})
+		s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "The list was refreshed from Dataverse."})
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil

@@ -10,25 +10,25 @@ import (
 )
 
 // renderRekey shows the re-key page.
-func (p *pages) renderRekey(w http.ResponseWriter, r *http.Request, status int, c catalogEntry, form web.RekeyForm) {
-	p.render(w, r, status, web.RekeyPage(p.page(w, r, "Re-key "+c.Endpoint.Name, web.NavEndpoints), form))
+func (s *Server) renderRekey(w http.ResponseWriter, r *http.Request, status int, c catalogEntry, form web.RekeyForm) {
+	s.render(w, r, status, web.RekeyPage(s.page(w, r, "Re-key "+c.Endpoint.Name, web.NavEndpoints), form))
 }
 
 // endpointRekeyForm asks for an endpoint's new key.
-func (p *pages) endpointRekeyForm(w http.ResponseWriter, r *http.Request) error {
-	_, c, v, err := p.loadForAction(r, auth.ActionRekey)
+func (s *Server) endpointRekeyForm(w http.ResponseWriter, r *http.Request) error {
+	_, c, v, err := s.loadForAction(r, auth.ActionRekey)
 	if err != nil {
 		return err
 	}
-	p.renderRekey(w, r, http.StatusOK, c, web.RekeyForm{View: v, Kind: endpoint.KindOf(c.Endpoint)})
+	s.renderRekey(w, r, http.StatusOK, c, web.RekeyForm{View: v, Kind: endpoint.KindOf(c.Endpoint)})
 	return nil
 }
 
 // endpointRekeySubmit replaces an endpoint's key: the new key is proved by a test first, then
 // written to Dataverse and kept (encrypted) for later tests. It is the fix for keys lost at
 // solution import and the step in key rotation.
-func (p *pages) endpointRekeySubmit(w http.ResponseWriter, r *http.Request) error {
-	id, c, v, err := p.loadForAction(r, auth.ActionRekey)
+func (s *Server) endpointRekeySubmit(w http.ResponseWriter, r *http.Request) error {
+	id, c, v, err := s.loadForAction(r, auth.ActionRekey)
 	if err != nil {
 		return err
 	}
@@ -52,26 +52,26 @@ func (p *pages) endpointRekeySubmit(w http.ResponseWriter, r *http.Request) erro
 	}
 	if errs != nil {
 		form.Errors = errs
-		p.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
+		s.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
 		return nil
 	}
-	rec, err := p.proveAndRecord(ctx, id, c.Env.ID, e, emulator)
+	rec, err := s.proveAndRecord(ctx, id, c.Env.ID, e, emulator)
 	if err != nil {
 		return err
 	}
 	if !rec.Passed {
 		form.Result = rec.view("")
 		form.Message = "The new key did not pass the test, so the endpoint was not changed."
-		p.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
+		s.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
 		return nil
 	}
-	if err := p.updateAudited(r, id, c, e, "endpoint.rekey", "Dataverse did not take the new key"); err != nil {
+	if err := s.updateAudited(r, id, c, e, "endpoint.rekey", "Dataverse did not take the new key"); err != nil {
 		return err
 	}
-	if err := p.keepSecret(r, c.Env.ID, e); err != nil {
+	if err := s.keepSecret(r, c.Env.ID, e); err != nil {
 		return err
 	}
-	p.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "The new key passed the test and “" + e.Name + "” now uses it."})
+	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "The new key passed the test and “" + e.Name + "” now uses it."})
 	http.Redirect(w, r, web.EndpointURL(c.Env.ID, e.ID), http.StatusSeeOther)
 	return nil
 }
@@ -89,15 +89,15 @@ func secretField(e endpoint.ServiceEndpoint) string {
 
 // keepSecret stores the endpoint's current secret (encrypted) and drops the other kinds, so
 // later tests use exactly what Dataverse has.
-func (p *pages) keepSecret(r *http.Request, env string, e endpoint.ServiceEndpoint) error {
+func (s *Server) keepSecret(r *http.Request, env string, e endpoint.ServiceEndpoint) error {
 	ctx := r.Context()
 	for _, purpose := range endpoint.SecretPurposes {
 		ref := store.SecretRef{Environment: env, EndpointID: e.ID, Purpose: purpose}
 		var err error
-		if s := e.Secret(purpose); s.IsSet() {
-			err = p.Store.PutSecret(ctx, ref, s)
+		if sec := e.Secret(purpose); sec.IsSet() {
+			err = s.Store.PutSecret(ctx, ref, sec)
 		} else {
-			err = p.Store.DeleteSecret(ctx, ref)
+			err = s.Store.DeleteSecret(ctx, ref)
 		}
 		if err != nil {
 			return err

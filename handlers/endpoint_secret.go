@@ -13,10 +13,10 @@ import (
 
 // withStoredSecret fills the endpoint's write-only secret from the portal's encrypted copy.
 // ok is false when the portal keeps none.
-func (p *pages) withStoredSecret(ctx context.Context, c catalogEntry) (e endpoint.ServiceEndpoint, emulator bool, ok bool, err error) {
+func (s *Server) withStoredSecret(ctx context.Context, c catalogEntry) (e endpoint.ServiceEndpoint, emulator bool, ok bool, err error) {
 	e = c.Endpoint
 	for _, purpose := range endpoint.SecretPurposes {
-		s, err := p.Store.GetSecret(ctx, store.SecretRef{Environment: c.Env.ID, EndpointID: e.ID, Purpose: purpose})
+		s, err := s.Store.GetSecret(ctx, store.SecretRef{Environment: c.Env.ID, EndpointID: e.ID, Purpose: purpose})
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}

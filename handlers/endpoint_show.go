@@ -19,29 +19,29 @@ import (
 
 // loadEndpoint finds the endpoint named in the URL in the catalog (not in Dataverse: a page
 // view costs no Dataverse query) and checks that id may perform action on it.
-func (p *pages) loadEndpoint(r *http.Request, id auth.Identity, action auth.Action) (catalogEntry, error) {
-	env, ok := p.Environments.Get(chi.URLParam(r, "env"))
+func (s *Server) loadEndpoint(r *http.Request, id auth.Identity, action auth.Action) (catalogEntry, error) {
+	env, ok := s.Environments.Get(chi.URLParam(r, "env"))
 	if !ok {
 		return catalogEntry{}, &Error{Status: http.StatusNotFound, Title: "No such environment",
 			Message: "The portal serves no Dataverse environment by that name. Start from the endpoints list."}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), cmp.Or(p.ListTimeout, defaultListTimeout))
+	ctx, cancel := context.WithTimeout(r.Context(), cmp.Or(s.ListTimeout, defaultListTimeout))
 	defer cancel()
-	e, loaded, found := p.Catalog.Get(ctx, env.ID, chi.URLParam(r, "id"))
+	e, loaded, found := s.Catalog.Get(ctx, env.ID, chi.URLParam(r, "id"))
 	if !loaded {
-		v, _ := p.Catalog.View(env.ID)
+		v, _ := s.Catalog.View(env.ID)
 		return catalogEntry{}, &Error{Status: http.StatusServiceUnavailable, Title: env.DisplayName + " is unavailable",
 			Message: "The portal could not read this environment's endpoints yet. " + v.Status.Problem + " Try again in a minute."}
 	}
 	if !found {
 		msg := "Dataverse has no endpoint with this id in " + env.DisplayName + "."
-		if owner, err := p.Store.GetOwnership(ctx, env.ID, chi.URLParam(r, "id")); err == nil {
+		if owner, err := s.Store.GetOwnership(ctx, env.ID, chi.URLParam(r, "id")); err == nil {
 			msg = "The portal registered this endpoint for team " + owner.Team + ", but it no longer exists in " + env.DisplayName + ": it was deleted outside the portal."
 		}
 		return catalogEntry{}, &Error{Status: http.StatusNotFound, Title: "Endpoint not found", Message: msg}
 	}
 	c := *e
-	if err := p.authorize(r, action, resourceOf(&c)); err != nil {
+	if err := s.authorize(r, action, resourceOf(&c)); err != nil {
 		return catalogEntry{}, err
 	}
 	return c, nil
@@ -49,29 +49,29 @@ func (p *pages) loadEndpoint(r *http.Request, id auth.Identity, action auth.Acti
 
 // loadForAction loads the endpoint of an action page (edit, re-key) with its view, after
 // checking the signed-in person may perform a on it.
-func (p *pages) loadForAction(r *http.Request, a auth.Action) (auth.Identity, catalogEntry, web.EndpointView, error) {
+func (s *Server) loadForAction(r *http.Request, a auth.Action) (auth.Identity, catalogEntry, web.EndpointView, error) {
 	id, err := identity(r)
 	if err != nil {
 		return id, catalogEntry{}, web.EndpointView{}, err
 	}
-	c, err := p.loadEndpoint(r, id, a)
+	c, err := s.loadEndpoint(r, id, a)
 	if err != nil {
 		return id, c, web.EndpointView{}, err
 	}
-	v, err := p.endpointView(r.Context(), id, c, false)
+	v, err := s.endpointView(r.Context(), id, c, false)
 	return id, c, v, err
 }
 
 // endpointView builds the endpoint page's view: fields, history, audit, steps, actions.
-func (p *pages) endpointView(ctx context.Context, id auth.Identity, c catalogEntry, withDetails bool) (web.EndpointView, error) {
+func (s *Server) endpointView(ctx context.Context, id auth.Identity, c catalogEntry, withDetails bool) (web.EndpointView, error) {
 	ep := c.Endpoint
 	v := web.EndpointView{Environment: c.Env.ID, EnvironmentName: c.Env.DisplayName, ID: ep.ID, Name: ep.Name,
 		Fields:    endpointFacts(c),
-		CanTest:   p.cfg.Policy.Can(id, auth.ActionTest, resourceOf(&c)),
-		CanEdit:   p.cfg.Policy.Can(id, auth.ActionEdit, resourceOf(&c)),
-		CanRekey:  p.cfg.Policy.Can(id, auth.ActionRekey, resourceOf(&c)),
-		CanDelete: p.cfg.Policy.Can(id, auth.ActionDelete, resourceOf(&c))}
-	purposes, err := p.Store.StoredSecrets(ctx, c.Env.ID, ep.ID)
+		CanTest:   s.cfg.Policy.Can(id, auth.ActionTest, resourceOf(&c)),
+		CanEdit:   s.cfg.Policy.Can(id, auth.ActionEdit, resourceOf(&c)),
+		CanRekey:  s.cfg.Policy.Can(id, auth.ActionRekey, resourceOf(&c)),
+		CanDelete: s.cfg.Policy.Can(id, auth.ActionDelete, resourceOf(&c))}
+	purposes, err := s.Store.StoredSecrets(ctx, c.Env.ID, ep.ID)
 	if err != nil {
 		return v, err
 	}
@@ -79,19 +79,19 @@ func (p *pages) endpointView(ctx context.Context, id auth.Identity, c catalogEnt
 	if !withDetails {
 		return v, nil
 	}
-	runs, err := p.Store.ValidationHistory(ctx, c.Env.ID, ep.ID, 20)
+	runs, err := s.Store.ValidationHistory(ctx, c.Env.ID, ep.ID, 20)
 	if err != nil {
 		return v, err
 	}
 	for _, run := range runs {
 		v.History = append(v.History, web.ValidationRow{When: run.StartedAt, By: run.RunByName, Passed: run.Result == store.ValidationPassed, Summary: run.Summary})
 	}
-	page, err := p.Store.ListAudit(ctx, store.AuditFilter{Environment: c.Env.ID, EndpointID: ep.ID, Limit: 20})
+	page, err := s.Store.ListAudit(ctx, store.AuditFilter{Environment: c.Env.ID, EndpointID: ep.ID, Limit: 20})
 	if err != nil {
 		return v, err
 	}
 	v.Audit = auditRows(page.Entries)
-	steps, err := p.Catalog.Steps(ctx, c.Env.ID, ep.ID)
+	steps, err := s.Catalog.Steps(ctx, c.Env.ID, ep.ID)
 	if err != nil {
 		v.StepsError = "The steps could not be read: " + dataverseMessage(err)
 	}
@@ -103,20 +103,20 @@ func (p *pages) endpointView(ctx context.Context, id auth.Identity, c catalogEnt
 }
 
 // endpointShow renders the endpoint page.
-func (p *pages) endpointShow(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) endpointShow(w http.ResponseWriter, r *http.Request) error {
 	id, err := identity(r)
 	if err != nil {
 		return err
 	}
-	c, err := p.loadEndpoint(r, id, auth.ActionView)
+	c, err := s.loadEndpoint(r, id, auth.ActionView)
 	if err != nil {
 		return err
 	}
-	v, err := p.endpointView(r.Context(), id, c, true)
+	v, err := s.endpointView(r.Context(), id, c, true)
 	if err != nil {
 		return err
 	}
-	p.render(w, r, http.StatusOK, web.EndpointPage(p.page(w, r, c.Endpoint.Name, web.NavEndpoints), v))
+	s.render(w, r, http.StatusOK, web.EndpointPage(s.page(w, r, c.Endpoint.Name, web.NavEndpoints), v))
 	return nil
 }
 

@@ -10,28 +10,28 @@ import (
 )
 
 // endpointTestForm asks for a key to test an endpoint whose key the portal does not keep.
-func (p *pages) endpointTestForm(w http.ResponseWriter, r *http.Request) error {
-	_, c, v, err := p.loadForAction(r, auth.ActionTest)
+func (s *Server) endpointTestForm(w http.ResponseWriter, r *http.Request) error {
+	_, c, v, err := s.loadForAction(r, auth.ActionTest)
 	if err != nil {
 		return err
 	}
-	p.render(w, r, http.StatusOK, web.TestWithKeyPage(p.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints), web.TestForm{View: v, Kind: endpoint.KindOf(c.Endpoint)}))
+	s.render(w, r, http.StatusOK, web.TestWithKeyPage(s.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints), web.TestForm{View: v, Kind: endpoint.KindOf(c.Endpoint)}))
 	return nil
 }
 
 // endpointTestSend runs a test-send: with the stored secret, or with one pasted for this test
 // only (never stored). From a list row (htmx) it answers with the row's result cell.
-func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
 	id, err := identity(r)
 	if err != nil {
 		return err
 	}
-	c, err := p.loadEndpoint(r, id, auth.ActionTest)
+	c, err := s.loadEndpoint(r, id, auth.ActionTest)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	e, emulator, stored, err := p.withStoredSecret(ctx, c)
+	e, emulator, stored, err := s.withStoredSecret(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -49,36 +49,36 @@ func (p *pages) endpointTestSend(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 		if errs != nil {
-			v, verr := p.endpointView(ctx, id, c, false)
+			v, verr := s.endpointView(ctx, id, c, false)
 			if verr != nil {
 				return verr
 			}
-			p.render(w, r, http.StatusUnprocessableEntity, web.TestWithKeyPage(p.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints),
+			s.render(w, r, http.StatusUnprocessableEntity, web.TestWithKeyPage(s.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints),
 				web.TestForm{View: v, Kind: endpoint.KindOf(c.Endpoint), Errors: errs}))
 			return nil
 		}
 	}
-	rec, err := p.proveAndRecord(ctx, id, c.Env.ID, e, emulator)
+	rec, err := s.proveAndRecord(ctx, id, c.Env.ID, e, emulator)
 	if err != nil {
 		return err
 	}
 	view := rec.view("")
 	if isHTMX(r) {
 		if r.URL.Query().Get("row") != "" {
-			row := p.row(id, &catalogEntry{Env: c.Env, Endpoint: c.Endpoint, Owner: c.Owner, ViaPortal: c.ViaPortal,
+			row := s.row(id, &catalogEntry{Env: c.Env, Endpoint: c.Endpoint, Owner: c.Owner, ViaPortal: c.ViaPortal,
 				HasLastRun: true, LastRun: store.ValidationRun{Result: resultOf(rec), Summary: rec.Title, StartedAt: rec.At}})
-			p.render(w, r, http.StatusOK, web.RowResult(p.now(), row, view))
+			s.render(w, r, http.StatusOK, web.RowResult(s.now(), row, view))
 			return nil
 		}
-		p.render(w, r, http.StatusOK, web.ProbeResult(view))
+		s.render(w, r, http.StatusOK, web.ProbeResult(view))
 		return nil
 	}
-	v, err := p.endpointView(ctx, id, c, true)
+	v, err := s.endpointView(ctx, id, c, true)
 	if err != nil {
 		return err
 	}
 	v.Result = view
-	p.render(w, r, http.StatusOK, web.EndpointPage(p.page(w, r, c.Endpoint.Name, web.NavEndpoints), v))
+	s.render(w, r, http.StatusOK, web.EndpointPage(s.page(w, r, c.Endpoint.Name, web.NavEndpoints), v))
 	return nil
 }
 

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
@@ -59,8 +57,8 @@ func identity(r *http.Request) (auth.Identity, error) {
 func (p *Pages) fingerprint(e endpoint.ServiceEndpoint) string {
 	values := map[string]any{}
 	for name, v := range dataverse.EndpointValues(e) {
-		if s, ok := v.(endpoint.Secret); ok {
-			v = s.Reveal()
+		if sec, ok := v.(endpoint.Secret); ok {
+			v = sec.Reveal()
 		}
 		values[name] = v
 	}
@@ -68,39 +66,4 @@ func (p *Pages) fingerprint(e endpoint.ServiceEndpoint) string {
 	m := hmac.New(sha256.New, p.FingerprintKey)
 	m.Write(b)
 	return hex.EncodeToString(m.Sum(nil))
-}
-
-// pages is the endpoint pages' handler set: the server's rendering and error handling plus the
-// pages' dependencies.
-type pages struct {
-	*Server
-	*Pages
-}
-
-// routes registers the endpoint pages on r (every one needs a signed-in person).
-func (p *pages) routes(r chi.Router) {
-	r.Get("/endpoints", p.handle(p.endpointList))
-	r.Post("/endpoints/refresh", p.handle(p.endpointRefresh))
-	r.Get("/endpoints/new", p.handle(p.newEndpointForm))
-	r.Post("/endpoints/new", p.handle(p.newEndpointCreate))
-	r.Get("/drafts/{draft}/where", p.handle(p.draftWhereForm))
-	r.Post("/drafts/{draft}/where", p.handle(p.draftWhereSubmit))
-	r.Get("/drafts/{draft}/connection", p.handle(p.draftConnectionForm))
-	r.Post("/drafts/{draft}/connection", p.handle(p.draftConnectionSubmit))
-	r.Get("/drafts/{draft}/details", p.handle(p.draftDetailsForm))
-	r.Post("/drafts/{draft}/details", p.handle(p.draftDetailsSubmit))
-	r.Get("/drafts/{draft}/validate", p.handle(p.draftValidateForm))
-	r.Post("/drafts/{draft}/validate", p.handle(p.draftValidateSubmit))
-	r.Get("/drafts/{draft}/review", p.handle(p.draftReviewForm))
-	r.Post("/drafts/{draft}/review", p.handle(p.draftReviewSubmit))
-	r.Get("/endpoints/{env}/{id}", p.handle(p.endpointShow))
-	r.Get("/endpoints/{env}/{id}/test", p.handle(p.endpointTestForm))
-	r.Post("/endpoints/{env}/{id}/test", p.handle(p.endpointTestSend))
-	r.Get("/endpoints/{env}/{id}/rekey", p.handle(p.endpointRekeyForm))
-	r.Post("/endpoints/{env}/{id}/rekey", p.handle(p.endpointRekeySubmit))
-	r.Get("/endpoints/{env}/{id}/edit", p.handle(p.endpointEditForm))
-	r.Post("/endpoints/{env}/{id}/edit", p.handle(p.endpointEditSubmit))
-	r.Get("/endpoints/{env}/{id}/delete", p.handle(p.endpointDeleteForm))
-	r.Post("/endpoints/{env}/{id}/delete", p.handle(p.endpointDeleteSubmit))
-	r.Get("/audit", p.handle(p.auditLog))
 }

@@ -21,14 +21,14 @@ func modeOptions(current endpoint.ProbeMode) []web.Option {
 }
 
 // probe runs a test-send for e and returns the outcome as the pages keep it.
-func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode endpoint.ProbeMode, emulator, namespaceWide bool) runRecord {
+func (s *Server) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode endpoint.ProbeMode, emulator, namespaceWide bool) runRecord {
 	m := servicebus.ModeSend
 	if mode == endpoint.ProbeCheck {
 		m = servicebus.ModeCheck
 	}
-	res := p.Prober.Probe(ctx, servicebus.Request{Endpoint: e, Mode: m, UseDevelopmentEmulator: emulator, NamespaceWidePolicy: namespaceWide})
-	rec := runRecord{Passed: res.Passed, MessageID: res.MessageID, Duration: res.Duration, At: p.now().UTC(),
-		Fingerprint: p.fingerprint(e)}
+	res := s.Prober.Probe(ctx, servicebus.Request{Endpoint: e, Mode: m, UseDevelopmentEmulator: emulator, NamespaceWidePolicy: namespaceWide})
+	rec := runRecord{Passed: res.Passed, MessageID: res.MessageID, Duration: res.Duration, At: s.now().UTC(),
+		Fingerprint: s.fingerprint(e)}
 	if res.Passed {
 		rec.Title = "Validation passed"
 		if mode == endpoint.ProbeCheck {
@@ -48,13 +48,13 @@ func (p *pages) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode endp
 }
 
 // proveAndRecord runs a test-send of a saved endpoint and records it in its history.
-func (p *pages) proveAndRecord(ctx context.Context, id auth.Identity, env string, e endpoint.ServiceEndpoint, emulator bool) (runRecord, error) {
-	rec := p.probe(ctx, e, endpoint.ProbeSend, emulator, false)
-	return rec, p.recordRun(ctx, id, env, e.ID, "", 0, rec)
+func (s *Server) proveAndRecord(ctx context.Context, id auth.Identity, env string, e endpoint.ServiceEndpoint, emulator bool) (runRecord, error) {
+	rec := s.probe(ctx, e, endpoint.ProbeSend, emulator, false)
+	return rec, s.recordRun(ctx, id, env, e.ID, "", 0, rec)
 }
 
 // recordRun stores a validation run for the history and the list's "last validation".
-func (p *pages) recordRun(ctx context.Context, id auth.Identity, env, endpointID, draftID string, draftVersion int64, rec runRecord) error {
+func (s *Server) recordRun(ctx context.Context, id auth.Identity, env, endpointID, draftID string, draftVersion int64, rec runRecord) error {
 	result := store.ValidationFailed
 	if rec.Passed {
 		result = store.ValidationPassed
@@ -63,7 +63,7 @@ func (p *pages) recordRun(ctx context.Context, id auth.Identity, env, endpointID
 	if rec.Detail != "" {
 		summary += ": " + rec.Detail
 	}
-	_, err := p.Store.RecordValidationRun(ctx, store.ValidationRun{
+	_, err := s.Store.RecordValidationRun(ctx, store.ValidationRun{
 		Environment: env, EndpointID: endpointID, DraftID: draftID, DraftVersion: draftVersion,
 		RunBy: id.Key, RunByName: id.Name, StartedAt: rec.At, Duration: rec.Duration,
 		Result: result, Cause: rec.Cause, Summary: summary, Warnings: rec.Warnings,
@@ -72,7 +72,7 @@ func (p *pages) recordRun(ctx context.Context, id auth.Identity, env, endpointID
 		return fmt.Errorf("record validation run: %w", err)
 	}
 	if endpointID != "" {
-		p.Catalog.FactsChanged(ctx, env, endpointID)
+		s.Catalog.FactsChanged(ctx, env, endpointID)
 	}
 	return nil
 }

@@ -74,7 +74,7 @@ func (s *Server) mayRegister(r *http.Request) bool {
 	if !ok || s.cfg.Pages == nil || s.cfg.Pages.Environments == nil {
 		return ok
 	}
-	return (&pages{Server: s, Pages: s.cfg.Pages}).canRegisterAnywhere(id)
+	return s.canRegisterAnywhere(id)
 }
 
 // pageUser is the signed-in person for the layout's user menu (nil on public pages).

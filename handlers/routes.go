@@ -28,8 +28,32 @@ func (s *Server) routes() {
 	m.Group(func(m chi.Router) {
 		m.Use(s.requireSignIn)
 		m.Get("/", s.handle(s.home))
-		if s.cfg.Pages != nil {
-			(&pages{Server: s, Pages: s.cfg.Pages}).routes(m)
+		if s.Pages == nil {
+			return // without the pages' dependencies only the start page and sign-in are served
 		}
+		m.Get("/endpoints", s.handle(s.endpointList))
+		m.Post("/endpoints/refresh", s.handle(s.endpointRefresh))
+		m.Get("/endpoints/new", s.handle(s.newEndpointForm))
+		m.Post("/endpoints/new", s.handle(s.newEndpointCreate))
+		m.Get("/drafts/{draft}/where", s.handle(s.draftWhereForm))
+		m.Post("/drafts/{draft}/where", s.handle(s.draftWhereSubmit))
+		m.Get("/drafts/{draft}/connection", s.handle(s.draftConnectionForm))
+		m.Post("/drafts/{draft}/connection", s.handle(s.draftConnectionSubmit))
+		m.Get("/drafts/{draft}/details", s.handle(s.draftDetailsForm))
+		m.Post("/drafts/{draft}/details", s.handle(s.draftDetailsSubmit))
+		m.Get("/drafts/{draft}/validate", s.handle(s.draftValidateForm))
+		m.Post("/drafts/{draft}/validate", s.handle(s.draftValidateSubmit))
+		m.Get("/drafts/{draft}/review", s.handle(s.draftReviewForm))
+		m.Post("/drafts/{draft}/review", s.handle(s.draftReviewSubmit))
+		m.Get("/endpoints/{env}/{id}", s.handle(s.endpointShow))
+		m.Get("/endpoints/{env}/{id}/test", s.handle(s.endpointTestForm))
+		m.Post("/endpoints/{env}/{id}/test", s.handle(s.endpointTestSend))
+		m.Get("/endpoints/{env}/{id}/rekey", s.handle(s.endpointRekeyForm))
+		m.Post("/endpoints/{env}/{id}/rekey", s.handle(s.endpointRekeySubmit))
+		m.Get("/endpoints/{env}/{id}/edit", s.handle(s.endpointEditForm))
+		m.Post("/endpoints/{env}/{id}/edit", s.handle(s.endpointEditSubmit))
+		m.Get("/endpoints/{env}/{id}/delete", s.handle(s.endpointDeleteForm))
+		m.Post("/endpoints/{env}/{id}/delete", s.handle(s.endpointDeleteSubmit))
+		m.Get("/audit", s.handle(s.auditLog))
 	})
 }

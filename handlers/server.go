@@ -44,12 +44,14 @@ type Config struct {
 // DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0: forms are small.
 const DefaultMaxBodyBytes = 1 << 20
 
-// Server holds the handlers' dependencies.
+// Server holds the handlers' dependencies: every route's handler is a method of it.
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	mux   *chi.Mux
 	flash *securecookie.SecureCookie
+	// Pages are the endpoint pages' dependencies (nil without them: see Config.Pages).
+	*Pages
 }
 
 // New builds the portal's HTTP handler.
@@ -76,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 		// The sign-out form continues to the provider's end-session page: the CSP must allow it.
 		cfg.FormActionOrigins = append(slices.Clone(cfg.FormActionOrigins), o)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: chi.NewRouter(), flash: newFlashCodec(cfg.CookieKey)}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: chi.NewRouter(), flash: newFlashCodec(cfg.CookieKey), Pages: cfg.Pages}
 	s.routes()
 	return s, nil
 }

@@ -13,18 +13,18 @@ const pairRows = 4
 
 // draftConnectionForm shows step 2: the connection string, or the webhook address and its
 // authentication.
-func (p *pages) draftConnectionForm(w http.ResponseWriter, r *http.Request) error {
-	_, d, err := p.loadDraft(r)
+func (s *Server) draftConnectionForm(w http.ResponseWriter, r *http.Request) error {
+	_, d, err := s.loadDraft(r)
 	if err != nil {
 		return err
 	}
-	p.renderConnection(w, r, d, nil, connectionForm(d))
+	s.renderConnection(w, r, d, nil, connectionForm(d))
 	return nil
 }
 
 // draftConnectionSubmit takes step 2's connection and goes on (or back).
-func (p *pages) draftConnectionSubmit(w http.ResponseWriter, r *http.Request) error {
-	_, d, err := p.loadDraft(r)
+func (s *Server) draftConnectionSubmit(w http.ResponseWriter, r *http.Request) error {
+	_, d, err := s.loadDraft(r)
 	if err != nil {
 		return err
 	}
@@ -32,24 +32,24 @@ func (p *pages) draftConnectionSubmit(w http.ResponseWriter, r *http.Request) er
 	back := r.PostFormValue("nav") == "back"
 	var errs web.FieldErrors
 	if d.data.Kind == endpoint.KindWebhook {
-		errs = p.takeWebhook(r, &d, &form, back)
+		errs = s.takeWebhook(r, &d, &form, back)
 	} else {
-		errs = p.takeConnectionString(r, &d, back)
+		errs = s.takeConnectionString(r, &d, back)
 	}
 	switch {
 	case back:
 		// Keep whatever was usable, go back without complaining about the rest.
-		return p.advance(w, r, &d, web.StepWhere)
+		return s.advance(w, r, &d, web.StepWhere)
 	case errs == nil:
-		return p.advance(w, r, &d, web.StepDetails)
+		return s.advance(w, r, &d, web.StepDetails)
 	}
-	p.renderConnection(w, r, d, errs, mergeConnectionForm(connectionForm(d), form))
+	s.renderConnection(w, r, d, errs, mergeConnectionForm(connectionForm(d), form))
 	return nil
 }
 
 // renderConnection shows step 2, as a problem to fix when there are errors.
-func (p *pages) renderConnection(w http.ResponseWriter, r *http.Request, d wizardDraft, errs web.FieldErrors, form web.ConnectionForm) {
-	p.render(w, r, formStatus(errs), web.WizardConnection(p.page(w, r, "New endpoint: connection", web.NavNew), d.wizard(web.StepConnection, errs), form))
+func (s *Server) renderConnection(w http.ResponseWriter, r *http.Request, d wizardDraft, errs web.FieldErrors, form web.ConnectionForm) {
+	s.render(w, r, formStatus(errs), web.WizardConnection(s.page(w, r, "New endpoint: connection", web.NavNew), d.wizard(web.StepConnection, errs), form))
 }
 
 // connectionForm describes what the draft already holds, without revealing any secret.
@@ -95,7 +95,7 @@ func connectionNotes(d draftData) []web.Note {
 
 // takeConnectionString parses a pasted connection string into the draft (the namespace, path
 // and policy it names, and its key or token). An empty box keeps the one already there.
-func (p *pages) takeConnectionString(r *http.Request, d *wizardDraft, back bool) web.FieldErrors {
+func (s *Server) takeConnectionString(r *http.Request, d *wizardDraft, back bool) web.FieldErrors {
 	in := endpoint.CredentialFromForm(r.PostForm)
 	if in.Empty() && (d.data.HasConnection || back) {
 		return nil
@@ -115,7 +115,7 @@ func (p *pages) takeConnectionString(r *http.Request, d *wizardDraft, back bool)
 
 // takeWebhook reads the webhook address and authentication into the draft. Secrets left empty
 // keep the ones already stored for the same authentication.
-func (p *pages) takeWebhook(r *http.Request, d *wizardDraft, form *web.ConnectionForm, back bool) web.FieldErrors {
+func (s *Server) takeWebhook(r *http.Request, d *wizardDraft, form *web.ConnectionForm, back bool) web.FieldErrors {
 	in := endpoint.CredentialFromForm(r.PostForm)
 	u := strings.TrimSpace(r.PostFormValue("url"))
 	form.URL, form.WebhookAuth = u, in.WebhookAuth

@@ -11,40 +11,40 @@ import (
 )
 
 // draftDetailsForm shows step 3: the registration's fields.
-func (p *pages) draftDetailsForm(w http.ResponseWriter, r *http.Request) error {
-	_, d, err := p.loadDraft(r)
+func (s *Server) draftDetailsForm(w http.ResponseWriter, r *http.Request) error {
+	_, d, err := s.loadDraft(r)
 	if err != nil {
 		return err
 	}
-	p.renderDetails(w, r, d, nil)
+	s.renderDetails(w, r, d, nil)
 	return nil
 }
 
 // draftDetailsSubmit takes step 3's fields and goes on once they are valid (or back).
-func (p *pages) draftDetailsSubmit(w http.ResponseWriter, r *http.Request) error {
-	_, d, err := p.loadDraft(r)
+func (s *Server) draftDetailsSubmit(w http.ResponseWriter, r *http.Request) error {
+	_, d, err := s.loadDraft(r)
 	if err != nil {
 		return err
 	}
 	readDetails(r, wizardDetailsFields(d.data.Kind), &d.data.Endpoint)
 	if r.PostFormValue("nav") == "back" {
-		return p.advance(w, r, &d, web.StepConnection)
+		return s.advance(w, r, &d, web.StepConnection)
 	}
 	errs := problemsToErrors(d.serviceEndpoint().Validate())
 	if errs == nil {
-		return p.advance(w, r, &d, web.StepValidate)
+		return s.advance(w, r, &d, web.StepValidate)
 	}
-	p.renderDetails(w, r, d, errs)
+	s.renderDetails(w, r, d, errs)
 	return nil
 }
 
 // renderDetails shows step 3, as a problem to fix when there are errors.
-func (p *pages) renderDetails(w http.ResponseWriter, r *http.Request, d wizardDraft, errs web.FieldErrors) {
+func (s *Server) renderDetails(w http.ResponseWriter, r *http.Request, d wizardDraft, errs web.FieldErrors) {
 	form := detailsForm(d.data.Kind, d.serviceEndpoint(), wizardDetailsFields(d.data.Kind))
 	if d.data.Kind != endpoint.KindWebhook {
 		form.Notes = connectionNotes(d.data)
 	}
-	p.render(w, r, formStatus(errs), web.WizardDetails(p.page(w, r, "New endpoint: details", web.NavNew), d.wizard(web.StepDetails, errs), form))
+	s.render(w, r, formStatus(errs), web.WizardDetails(s.page(w, r, "New endpoint: details", web.NavNew), d.wizard(web.StepDetails, errs), form))
 }
 
 // detailsFields are the details form's fields, one per column a person types or chooses: its

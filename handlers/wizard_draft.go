@@ -120,13 +120,13 @@ func secretsOf(e endpoint.ServiceEndpoint) map[endpoint.SecretPurpose]endpoint.S
 
 // loadDraft reads the draft named in the URL, which must belong to the signed-in person, and
 // returns that person too.
-func (p *pages) loadDraft(r *http.Request) (auth.Identity, wizardDraft, error) {
+func (s *Server) loadDraft(r *http.Request) (auth.Identity, wizardDraft, error) {
 	id, err := identity(r)
 	if err != nil {
 		return id, wizardDraft{}, err
 	}
 	draftID := chi.URLParam(r, "draft")
-	d, err := p.Store.GetDraft(r.Context(), draftID, id.Key)
+	d, err := s.Store.GetDraft(r.Context(), draftID, id.Key)
 	if errors.Is(err, store.ErrNotFound) {
 		return id, wizardDraft{}, &Error{Status: http.StatusNotFound, Title: "This registration draft is gone",
 			Message: "Drafts are kept for 24 hours and belong to the person who started them. Start a new registration."}
@@ -143,13 +143,13 @@ func (p *pages) loadDraft(r *http.Request) (auth.Identity, wizardDraft, error) {
 
 // saveDraft writes the draft's state back; a concurrent change (another tab) is reported as a
 // conflict the person can resolve by reloading.
-func (p *pages) saveDraft(r *http.Request, d *wizardDraft) error {
+func (s *Server) saveDraft(r *http.Request, d *wizardDraft) error {
 	b, err := json.Marshal(d.data)
 	if err != nil {
 		return err
 	}
 	d.Data = b
-	updated, err := p.Store.UpdateDraft(r.Context(), d.Draft)
+	updated, err := s.Store.UpdateDraft(r.Context(), d.Draft)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return &Error{Status: http.StatusConflict, Title: "This draft changed in another window",
@@ -174,11 +174,11 @@ func (d wizardDraft) wizard(step web.WizardStep, errs web.FieldErrors) web.Wizar
 }
 
 // advance records that the person reached step and redirects there (POST, then GET).
-func (p *pages) advance(w http.ResponseWriter, r *http.Request, d *wizardDraft, step web.WizardStep) error {
+func (s *Server) advance(w http.ResponseWriter, r *http.Request, d *wizardDraft, step web.WizardStep) error {
 	if d.data.Reached < step {
 		d.data.Reached = step
 	}
-	if err := p.saveDraft(r, d); err != nil {
+	if err := s.saveDraft(r, d); err != nil {
 		return err
 	}
 	http.Redirect(w, r, web.StepURL(d.ID, step), http.StatusSeeOther)

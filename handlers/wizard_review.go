@@ -12,31 +12,31 @@ import (
 )
 
 // draftReviewForm shows step 5: the summary, the validation, and Save when it is allowed.
-func (p *pages) draftReviewForm(w http.ResponseWriter, r *http.Request) error {
-	_, d, err := p.loadDraft(r)
+func (s *Server) draftReviewForm(w http.ResponseWriter, r *http.Request) error {
+	_, d, err := s.loadDraft(r)
 	if err != nil || sentToSaved(w, r, d) {
 		return err
 	}
-	p.renderReview(w, r, d)
+	s.renderReview(w, r, d)
 	return nil
 }
 
 // draftReviewSubmit saves the endpoint (or goes back).
-func (p *pages) draftReviewSubmit(w http.ResponseWriter, r *http.Request) error {
-	id, d, err := p.loadDraft(r)
+func (s *Server) draftReviewSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, d, err := s.loadDraft(r)
 	if err != nil || sentToSaved(w, r, d) {
 		return err
 	}
 	switch r.PostFormValue("nav") {
 	case "back":
-		return p.advance(w, r, &d, web.StepValidate)
+		return s.advance(w, r, &d, web.StepValidate)
 	case "save":
-		if _, _, why := p.reviewOf(d); why != "" {
+		if _, _, why := s.reviewOf(d); why != "" {
 			return &Error{Status: http.StatusConflict, Title: "Not saved", Message: why}
 		}
-		return p.saveEndpoint(w, r, id, d)
+		return s.saveEndpoint(w, r, id, d)
 	}
-	p.renderReview(w, r, d)
+	s.renderReview(w, r, d)
 	return nil
 }
 
@@ -52,9 +52,9 @@ func sentToSaved(w http.ResponseWriter, r *http.Request, d wizardDraft) bool {
 
 // reviewOf is the draft's registration, its fingerprint, and why it cannot be saved yet ("" when
 // it can): only a valid registration proved by a passing validation of exactly these values is.
-func (p *pages) reviewOf(d wizardDraft) (e endpoint.ServiceEndpoint, fingerprint, why string) {
+func (s *Server) reviewOf(d wizardDraft) (e endpoint.ServiceEndpoint, fingerprint, why string) {
 	e = d.serviceEndpoint()
-	fingerprint = p.fingerprint(e)
+	fingerprint = s.fingerprint(e)
 	switch {
 	case e.Validate() != nil:
 		why = "Some details are missing or wrong: go back to the details step."
@@ -69,26 +69,26 @@ func (p *pages) reviewOf(d wizardDraft) (e endpoint.ServiceEndpoint, fingerprint
 }
 
 // renderReview shows step 5.
-func (p *pages) renderReview(w http.ResponseWriter, r *http.Request, d wizardDraft) {
-	e, fp, why := p.reviewOf(d)
-	form := web.ReviewForm{Summary: p.summaryFacts(d, e), Result: d.data.LastRun.view(fp), CanSave: why == "", WhyNotSave: why}
-	p.render(w, r, http.StatusOK, web.WizardReview(p.page(w, r, "New endpoint: review", web.NavNew), d.wizard(web.StepReview, nil), form))
+func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, d wizardDraft) {
+	e, fp, why := s.reviewOf(d)
+	form := web.ReviewForm{Summary: s.summaryFacts(d, e), Result: d.data.LastRun.view(fp), CanSave: why == "", WhyNotSave: why}
+	s.render(w, r, http.StatusOK, web.WizardReview(s.page(w, r, "New endpoint: review", web.NavNew), d.wizard(web.StepReview, nil), form))
 }
 
 // saveEndpoint creates the endpoint in Dataverse exactly once, however many times Save is
 // pressed and on however many replicas: the draft is claimed first, the endpoint id was chosen
 // when the draft was made, and a "duplicate" answer means an earlier attempt already created it.
-func (p *pages) saveEndpoint(w http.ResponseWriter, r *http.Request, id auth.Identity, d wizardDraft) error {
+func (s *Server) saveEndpoint(w http.ResponseWriter, r *http.Request, id auth.Identity, d wizardDraft) error {
 	ctx := r.Context()
-	env, ok := p.Environments.Get(d.Environment)
+	env, ok := s.Environments.Get(d.Environment)
 	if !ok {
 		return &Error{Status: http.StatusConflict, Title: "Environment no longer configured",
 			Message: "The draft's Dataverse environment is not in the portal's configuration any more. Start a new registration."}
 	}
-	if err := p.authorize(r, auth.ActionRegister, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: d.data.Team}); err != nil {
+	if err := s.authorize(r, auth.ActionRegister, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: d.data.Team}); err != nil {
 		return err
 	}
-	claim, err := p.Store.ClaimDraftForSave(ctx, d.ID, id.Key, d.Version)
+	claim, err := s.Store.ClaimDraftForSave(ctx, d.ID, id.Key, d.Version)
 	switch {
 	case errors.Is(err, store.ErrDraftSaved):
 		http.Redirect(w, r, web.EndpointURL(d.Environment, d.EndpointID), http.StatusSeeOther)
@@ -106,20 +106,20 @@ func (p *pages) saveEndpoint(w http.ResponseWriter, r *http.Request, id auth.Ide
 	e.ID = claim.Draft.EndpointID
 	created, err := env.Client.CreateEndpoint(ctx, e, dataverse.CreateOptions{SolutionUniqueName: env.SolutionUniqueName})
 	if err != nil {
-		_ = p.Store.ReleaseDraftClaim(ctx, claim)
-		_, _ = p.Store.AppendAudit(ctx, store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.create",
+		_ = s.Store.ReleaseDraftClaim(ctx, claim)
+		_, _ = s.Store.AppendAudit(ctx, store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.create",
 			Environment: env.ID, EndpointID: e.ID, EndpointName: e.Name, After: auditSnapshot(e),
 			Outcome: store.AuditFailed, Detail: dataverseMessage(err), RequestID: RequestID(ctx)})
 		return dataverseError("Dataverse did not create the endpoint", err)
 	}
-	_, err = p.Store.FinishDraftSave(ctx, claim, store.DraftSave{Team: d.data.Team, RegisteredByName: id.Name,
+	_, err = s.Store.FinishDraftSave(ctx, claim, store.DraftSave{Team: d.data.Team, RegisteredByName: id.Name,
 		Audit: store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.create", EndpointName: created.Name,
 			After: auditSnapshot(e), Outcome: store.AuditSucceeded, RequestID: RequestID(ctx)}})
 	if err != nil {
 		return err
 	}
-	p.Catalog.Put(ctx, env.ID, created)
-	p.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Endpoint “" + created.Name + "” was validated and saved in " + env.DisplayName + "."})
+	s.Catalog.Put(ctx, env.ID, created)
+	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Endpoint “" + created.Name + "” was validated and saved in " + env.DisplayName + "."})
 	http.Redirect(w, r, web.EndpointURL(env.ID, e.ID), http.StatusSeeOther)
 	return nil
 }

@@ -8,48 +8,48 @@ import (
 )
 
 // draftValidateForm shows step 4: the summary, how to validate, and the last result.
-func (p *pages) draftValidateForm(w http.ResponseWriter, r *http.Request) error {
-	_, d, err := p.loadDraft(r)
+func (s *Server) draftValidateForm(w http.ResponseWriter, r *http.Request) error {
+	_, d, err := s.loadDraft(r)
 	if err != nil {
 		return err
 	}
-	p.renderValidate(w, r, d)
+	s.renderValidate(w, r, d)
 	return nil
 }
 
 // draftValidateSubmit runs the test-send (or goes on, or back). With htmx the result replaces
 // the result region in place; without JavaScript the page reloads with it.
-func (p *pages) draftValidateSubmit(w http.ResponseWriter, r *http.Request) error {
-	id, d, err := p.loadDraft(r)
+func (s *Server) draftValidateSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, d, err := s.loadDraft(r)
 	if err != nil {
 		return err
 	}
 	switch r.PostFormValue("nav") {
 	case "back":
-		return p.advance(w, r, &d, web.StepDetails)
+		return s.advance(w, r, &d, web.StepDetails)
 	case "next":
-		return p.advance(w, r, &d, web.StepReview)
+		return s.advance(w, r, &d, web.StepReview)
 	case "run":
 	default:
-		p.renderValidate(w, r, d)
+		s.renderValidate(w, r, d)
 		return nil
 	}
 	e := d.serviceEndpoint()
 	if problems := e.Validate(); problems != nil {
-		return p.advance(w, r, &d, web.StepDetails)
+		return s.advance(w, r, &d, web.StepDetails)
 	}
 	mode := endpoint.ParseProbeMode(r.PostFormValue("mode"))
-	rec := p.probe(r.Context(), e, mode, d.data.Emulator, d.data.NamespaceWide)
+	rec := s.probe(r.Context(), e, mode, d.data.Emulator, d.data.NamespaceWide)
 	d.data.Mode = mode
 	d.data.LastRun = &rec
-	if err := p.recordRun(r.Context(), id, d.Environment, "", d.ID, d.Version, rec); err != nil {
+	if err := s.recordRun(r.Context(), id, d.Environment, "", d.ID, d.Version, rec); err != nil {
 		return err
 	}
-	if err := p.saveDraft(r, &d); err != nil {
+	if err := s.saveDraft(r, &d); err != nil {
 		return err
 	}
 	if isHTMX(r) {
-		p.render(w, r, http.StatusOK, web.ProbeResult(rec.view("")))
+		s.render(w, r, http.StatusOK, web.ProbeResult(rec.view("")))
 		return nil
 	}
 	http.Redirect(w, r, web.StepURL(d.ID, web.StepValidate), http.StatusSeeOther)
@@ -57,23 +57,23 @@ func (p *pages) draftValidateSubmit(w http.ResponseWriter, r *http.Request) erro
 }
 
 // renderValidate shows step 4.
-func (p *pages) renderValidate(w http.ResponseWriter, r *http.Request, d wizardDraft) {
+func (s *Server) renderValidate(w http.ResponseWriter, r *http.Request, d wizardDraft) {
 	e := d.serviceEndpoint()
-	form := web.ValidateForm{Modes: modeOptions(d.data.Mode), Result: d.data.LastRun.view(p.fingerprint(e)),
-		Summary: p.summaryFacts(d, e)}
+	form := web.ValidateForm{Modes: modeOptions(d.data.Mode), Result: d.data.LastRun.view(s.fingerprint(e)),
+		Summary: s.summaryFacts(d, e)}
 	if e.Contract.IsRelay() && e.Contract != endpoint.ContractRest {
 		form.Modes = form.Modes[:1]
 	}
-	p.render(w, r, http.StatusOK, web.WizardValidate(p.page(w, r, "New endpoint: validate", web.NavNew), d.wizard(web.StepValidate, nil), form))
+	s.render(w, r, http.StatusOK, web.WizardValidate(s.page(w, r, "New endpoint: validate", web.NavNew), d.wizard(web.StepValidate, nil), form))
 }
 
 // isHTMX reports whether the request came from htmx (it wants a fragment).
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
 
 // summaryFacts describes a registration with its secrets masked.
-func (p *pages) summaryFacts(d wizardDraft, e endpoint.ServiceEndpoint) []web.Fact {
+func (s *Server) summaryFacts(d wizardDraft, e endpoint.ServiceEndpoint) []web.Fact {
 	envName := d.Environment
-	if env, ok := p.Environments.Get(d.Environment); ok {
+	if env, ok := s.Environments.Get(d.Environment); ok {
 		envName = env.DisplayName
 	}
 	facts := []web.Fact{

@@ -12,10 +12,10 @@ import (
 )
 
 // whereChoices lists the environments and teams the person may register for.
-func (p *pages) whereChoices(id auth.Identity, env, team string) (envs, teams []web.Option) {
+func (s *Server) whereChoices(id auth.Identity, env, team string) (envs, teams []web.Option) {
 	seen := map[string]bool{}
-	for _, e := range p.Environments.List() {
-		ts := p.cfg.Policy.RegisterTeams(id, e.ID, e.Teams)
+	for _, e := range s.Environments.List() {
+		ts := s.cfg.Policy.RegisterTeams(id, e.ID, e.Teams)
 		if len(ts) == 0 {
 			continue
 		}
@@ -31,15 +31,15 @@ func (p *pages) whereChoices(id auth.Identity, env, team string) (envs, teams []
 }
 
 // checkWhere validates step 1's choices against the policy.
-func (p *pages) checkWhere(id auth.Identity, env, team string, kind endpoint.Kind) web.FieldErrors {
+func (s *Server) checkWhere(id auth.Identity, env, team string, kind endpoint.Kind) web.FieldErrors {
 	errs := web.FieldErrors{}
-	e, ok := p.Environments.Get(env)
+	e, ok := s.Environments.Get(env)
 	if !ok {
 		errs["environment"] = []string{"Choose the Dataverse environment the endpoint belongs to."}
 	}
 	if team == "" {
 		errs["team"] = []string{"Choose the team that will own the endpoint."}
-	} else if ok && !slices.Contains(p.cfg.Policy.RegisterTeams(id, e.ID, e.Teams), team) {
+	} else if ok && !slices.Contains(s.cfg.Policy.RegisterTeams(id, e.ID, e.Teams), team) {
 		errs["team"] = []string{"You cannot register endpoints for team " + team + " in " + e.DisplayName + ". Choose another team or environment."}
 	}
 	if !kind.Valid() {
@@ -52,12 +52,12 @@ func (p *pages) checkWhere(id auth.Identity, env, team string, kind endpoint.Kin
 }
 
 // newEndpointForm shows step 1 before any draft exists.
-func (p *pages) newEndpointForm(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) newEndpointForm(w http.ResponseWriter, r *http.Request) error {
 	id, err := identity(r)
 	if err != nil {
 		return err
 	}
-	envs, teams := p.whereChoices(id, r.URL.Query().Get("environment"), "")
+	envs, teams := s.whereChoices(id, r.URL.Query().Get("environment"), "")
 	if len(envs) == 0 {
 		return &Error{Status: http.StatusForbidden, Title: "You cannot register endpoints",
 			Message: "Registering needs the Registrar role and a team that may use at least one environment. Ask your portal administrator."}
@@ -65,32 +65,32 @@ func (p *pages) newEndpointForm(w http.ResponseWriter, r *http.Request) error {
 	if len(teams) == 1 {
 		teams[0].Selected = true
 	}
-	drafts, err := p.draftLinks(r, id)
+	drafts, err := s.draftLinks(r, id)
 	if err != nil {
 		return err
 	}
-	p.render(w, r, http.StatusOK, web.WizardWhere(p.page(w, r, "New endpoint", web.NavNew),
+	s.render(w, r, http.StatusOK, web.WizardWhere(s.page(w, r, "New endpoint", web.NavNew),
 		web.Wizard{Current: web.StepWhere, Reached: web.StepWhere},
 		web.WhereForm{Environments: envs, Teams: teams, Kind: endpoint.KindServiceBus, Drafts: drafts}))
 	return nil
 }
 
 // newEndpointCreate handles step 1's first submission: it creates the draft.
-func (p *pages) newEndpointCreate(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) newEndpointCreate(w http.ResponseWriter, r *http.Request) error {
 	id, err := identity(r)
 	if err != nil {
 		return err
 	}
 	env, team, kind := postedWhere(r)
-	if errs := p.checkWhere(id, env, team, kind); errs != nil {
-		p.renderWhere(w, r, id, web.Wizard{Current: web.StepWhere, Reached: web.StepWhere, Errors: errs}, env, team, kind)
+	if errs := s.checkWhere(id, env, team, kind); errs != nil {
+		s.renderWhere(w, r, id, web.Wizard{Current: web.StepWhere, Reached: web.StepWhere, Errors: errs}, env, team, kind)
 		return nil
 	}
 	b, err := json.Marshal(newDraftData(team, kind))
 	if err != nil {
 		return err
 	}
-	created, err := p.Store.CreateDraft(r.Context(), store.Draft{Owner: id.Key, Environment: env, Data: b})
+	created, err := s.Store.CreateDraft(r.Context(), store.Draft{Owner: id.Key, Environment: env, Data: b})
 	if err != nil {
 		return err
 	}
@@ -104,31 +104,31 @@ func postedWhere(r *http.Request) (env, team string, kind endpoint.Kind) {
 }
 
 // renderWhere shows step 1 with these answers, as a problem to fix when wiz has errors.
-func (p *pages) renderWhere(w http.ResponseWriter, r *http.Request, id auth.Identity, wiz web.Wizard, env, team string, kind endpoint.Kind) {
-	envs, teams := p.whereChoices(id, env, team)
-	p.render(w, r, formStatus(wiz.Errors), web.WizardWhere(p.page(w, r, "New endpoint", web.NavNew), wiz,
+func (s *Server) renderWhere(w http.ResponseWriter, r *http.Request, id auth.Identity, wiz web.Wizard, env, team string, kind endpoint.Kind) {
+	envs, teams := s.whereChoices(id, env, team)
+	s.render(w, r, formStatus(wiz.Errors), web.WizardWhere(s.page(w, r, "New endpoint", web.NavNew), wiz,
 		web.WhereForm{Environments: envs, Teams: teams, Kind: kind}))
 }
 
 // draftWhereForm shows step 1 of an existing draft.
-func (p *pages) draftWhereForm(w http.ResponseWriter, r *http.Request) error {
-	id, d, err := p.loadDraft(r)
+func (s *Server) draftWhereForm(w http.ResponseWriter, r *http.Request) error {
+	id, d, err := s.loadDraft(r)
 	if err != nil {
 		return err
 	}
-	p.renderWhere(w, r, id, d.wizard(web.StepWhere, nil), d.Environment, d.data.Team, d.data.Kind)
+	s.renderWhere(w, r, id, d.wizard(web.StepWhere, nil), d.Environment, d.data.Team, d.data.Kind)
 	return nil
 }
 
 // draftWhereSubmit changes step 1 of an existing draft.
-func (p *pages) draftWhereSubmit(w http.ResponseWriter, r *http.Request) error {
-	id, d, err := p.loadDraft(r)
+func (s *Server) draftWhereSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, d, err := s.loadDraft(r)
 	if err != nil {
 		return err
 	}
 	env, team, kind := postedWhere(r)
-	if errs := p.checkWhere(id, env, team, kind); errs != nil {
-		p.renderWhere(w, r, id, d.wizard(web.StepWhere, errs), env, team, kind)
+	if errs := s.checkWhere(id, env, team, kind); errs != nil {
+		s.renderWhere(w, r, id, d.wizard(web.StepWhere, errs), env, team, kind)
 		return nil
 	}
 	if kind != d.data.Kind {
@@ -136,12 +136,12 @@ func (p *pages) draftWhereSubmit(w http.ResponseWriter, r *http.Request) error {
 		d.data, d.Secrets = newDraftData(team, kind), nil
 	}
 	d.Environment, d.data.Team = env, team
-	return p.advance(w, r, &d, web.StepConnection)
+	return s.advance(w, r, &d, web.StepConnection)
 }
 
 // draftLinks lists the person's unfinished registrations, newest first, to continue them.
-func (p *pages) draftLinks(r *http.Request, id auth.Identity) ([]web.DraftLink, error) {
-	drafts, err := p.Store.ListDrafts(r.Context(), id.Key)
+func (s *Server) draftLinks(r *http.Request, id auth.Identity) ([]web.DraftLink, error) {
+	drafts, err := s.Store.ListDrafts(r.Context(), id.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -156,14 +156,14 @@ func (p *pages) draftLinks(r *http.Request, id auth.Identity) ([]web.DraftLink, 
 			name = "Unnamed " + data.Kind.Label() + " registration"
 		}
 		envName := d.Environment
-		if env, ok := p.Environments.Get(d.Environment); ok {
+		if env, ok := s.Environments.Get(d.Environment); ok {
 			envName = env.DisplayName
 		}
 		step := data.Reached
 		if step < web.StepConnection {
 			step = web.StepConnection
 		}
-		links = append(links, web.DraftLink{Name: name, Environment: envName, Updated: web.Ago(p.now(), d.UpdatedAt), URL: web.StepURL(d.ID, step)})
+		links = append(links, web.DraftLink{Name: name, Environment: envName, Updated: web.Ago(s.now(), d.UpdatedAt), URL: web.StepURL(d.ID, step)})
 	}
 	return links, nil
 }
