@@ -166,6 +166,35 @@ type Catalog struct {
 	seq      int64 // last change log entry applied
 
 	version atomic.Uint64 // bumped whenever any environment's view changes
+	merged  atomic.Pointer[merged]
+}
+
+// merged is every environment's entries in one list sorted by name, for one catalog version.
+type merged struct {
+	version uint64
+	entries []*Entry
+}
+
+// All returns every environment's view (waiting for first loads like Views) and all their
+// entries in one list sorted by name. The list is shared and built once per catalog version:
+// never modify it.
+func (c *Catalog) All(ctx context.Context) ([]View, []*Entry) {
+	version := c.Version() // read first: a change while building makes the next call rebuild
+	views := c.Views(ctx)
+	if m := c.merged.Load(); m != nil && m.version == version && c.Version() == version {
+		return views, m.entries
+	}
+	n := 0
+	for _, v := range views {
+		n += len(v.Entries)
+	}
+	all := make([]*Entry, 0, n)
+	for _, v := range views {
+		all = append(all, v.Entries...)
+	}
+	MergeByName(all)
+	c.merged.Store(&merged{version: version, entries: all})
+	return views, all
 }
 
 // Version changes whenever any environment's view (entries or status) changes, so a page

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -481,5 +482,42 @@ func TestTooSoonMessage(t *testing.T) {
 		if got := (&TooSoonError{Wait: c.wait}).Error(); !strings.Contains(got, c.want) {
 			t.Errorf("%v: %q", c.wait, got)
 		}
+	}
+}
+
+// TestAllIsSortedAndBuiltOncePerVersion: the list across environments comes sorted by name,
+// is shared until something changes, and shows a change at once.
+func TestAllIsSortedAndBuiltOncePerVersion(t *testing.T) {
+	r := newRig(t)
+	c := r.catalog(t, openStore(t, sqliteDSN(t)), Options{Refresh: time.Hour})
+	c.Start(r.ctx)
+	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
+	defer cancel()
+	c.All(ctx) // waits for the first loads
+	views, all := c.All(ctx)
+	if len(views) != 2 || len(all) != len(views[0].Entries)+len(views[1].Entries) {
+		t.Fatalf("%d views, %d entries", len(views), len(all))
+	}
+	if !slices.IsSortedFunc(all, CompareByName) {
+		t.Fatal("All is not sorted by name")
+	}
+	envs := map[string]bool{}
+	for _, e := range all {
+		envs[e.Env.ID] = true
+	}
+	if len(envs) != 2 {
+		t.Fatalf("entries of %d environments, want 2", len(envs))
+	}
+	if _, again := c.All(ctx); &again[0] != &all[0] {
+		t.Fatal("All was rebuilt without a change")
+	}
+	env, _ := r.dev()
+	created, err := env.Client.CreateEndpoint(ctx, queue("aaa first by name"), dataverse.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Put(ctx, env.ID, created)
+	if _, after := c.All(ctx); len(after) != len(all)+1 || after[0].Endpoint.ID != created.ID {
+		t.Fatalf("after a write: %d entries, first %q", len(after), after[0].Endpoint.Name)
 	}
 }

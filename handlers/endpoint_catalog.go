@@ -17,15 +17,16 @@ type catalogEntry = catalog.Entry
 // cannot hold the whole list page.
 const defaultListTimeout = 8 * time.Second
 
-// listing is what the list page knows about the environments: the entries a person may see,
-// the environments that have not loaded, and how fresh the others are.
+// listing is what the list page knows about the environments: the entries a person may see
+// (sorted by name), the environments that have not loaded, and how fresh the others are.
 type listing struct {
 	entries     []*catalogEntry
 	unavailable []web.EnvironmentProblem
 	freshness   []web.Freshness
 }
 
-// visible returns, from the catalog (never from Dataverse), every endpoint id may see.
+// visible returns, from the catalog (never from Dataverse), every endpoint id may see, sorted
+// by name.
 func (s *Server) visible(ctx context.Context, id auth.Identity) listing {
 	timeout := s.ListTimeout
 	if timeout <= 0 {
@@ -33,13 +34,8 @@ func (s *Server) visible(ctx context.Context, id auth.Identity) listing {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	views, all := s.Catalog.All(ctx)
 	var l listing
-	views := s.Catalog.Views(ctx)
-	n := 0
-	for _, v := range views {
-		n += len(v.Entries)
-	}
-	l.entries = make([]*catalogEntry, 0, n)
 	for _, v := range views {
 		st := v.Status
 		if !st.Loaded {
@@ -52,12 +48,11 @@ func (s *Server) visible(ctx context.Context, id auth.Identity) listing {
 		}
 		l.freshness = append(l.freshness, web.Freshness{Environment: v.Env.ID, Name: v.Env.DisplayName, AsOf: st.AsOf,
 			StaleSince: st.StaleSince, Reason: st.Problem, Throttled: st.Throttled, RetryAt: st.RetryAt})
-		res := auth.Resource{Environment: v.Env.ID, EnvironmentTeams: v.Env.Teams}
-		for _, e := range v.Entries {
-			res.OwnerTeam = e.Owner.Team
-			if s.cfg.Policy.Can(id, auth.ActionView, res) {
-				l.entries = append(l.entries, e)
-			}
+	}
+	l.entries = make([]*catalogEntry, 0, len(all))
+	for _, e := range all {
+		if s.cfg.Policy.Can(id, auth.ActionView, resourceOf(e)) {
+			l.entries = append(l.entries, e)
 		}
 	}
 	return l

@@ -58,7 +58,9 @@ func (s *Server) endpointList(w http.ResponseWriter, r *http.Request) error {
 	if q.Search != "" || q.Environment != "" || q.Contract != "" || q.Team != "" || q.Status != "" {
 		matched = slices.DeleteFunc(entries, func(e *catalogEntry) bool { return !matchesQuery(q, search, e) })
 	}
-	sortEntries(matched, q.Sort)
+	if q.Sort != "name" { // visible's entries come sorted by name
+		sortEntries(matched, q.Sort)
+	}
 
 	l := web.EndpointList{Query: q, Total: len(matched), Now: now,
 		CanRegister: s.canRegisterAnywhere(id), Freshness: found.freshness, ReturnURL: listURL(q, q.Page)}
@@ -67,7 +69,9 @@ func (s *Server) endpointList(w http.ResponseWriter, r *http.Request) error {
 	l.Page = min(max(q.Page, 1), l.Pages)
 	start := (l.Page - 1) * listPageSize
 	for _, e := range matched[start:min(start+listPageSize, len(matched))] {
-		l.Rows = append(l.Rows, s.row(id, e))
+		row := s.row(id, e)
+		l.Rows = append(l.Rows, row)
+		l.RowHTML = append(l.RowHTML, s.listRows.html(r, version, e, row, now))
 	}
 	if l.Page > 1 {
 		l.PrevURL = listURL(q, l.Page-1)

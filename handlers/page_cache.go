@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/web"
 )
 
 // pageCache keeps rendered list pages until the catalog changes. Many people looking at the
@@ -104,4 +105,51 @@ func writeKeptPage(w http.ResponseWriter, r *http.Request, kept keptPage) {
 func hasFlashes(r *http.Request) bool {
 	_, err := r.Cookie(flashCookie)
 	return err == nil
+}
+
+// rowCache keeps rendered list lines until the catalog changes: a line depends only on its
+// entry, whether the viewer may test it, and the "3 minutes ago" text, so a page another viewer
+// (or another filter) has shown costs little to render again.
+type rowCache struct {
+	mu      sync.Mutex
+	version uint64
+	rows    map[rowKey]string
+}
+
+type rowKey struct {
+	entry   *catalogEntry
+	canTest bool
+	ago     string
+}
+
+// rowCacheMax bounds the kept lines (about a kilobyte each).
+const rowCacheMax = 20000
+
+// html returns the line for row, rendering and keeping it when it is not kept yet; "" when it
+// cannot be rendered (the page then renders it itself and reports the failure).
+func (c *rowCache) html(r *http.Request, version uint64, e *catalogEntry, row web.EndpointRow, now time.Time) string {
+	key := rowKey{entry: e, canTest: row.CanTest}
+	if row.LastResult != "" {
+		key.ago = web.Ago(now, row.LastWhen)
+	}
+	c.mu.Lock()
+	if c.rows == nil || c.version != version || len(c.rows) >= rowCacheMax {
+		c.version, c.rows = version, make(map[rowKey]string)
+	}
+	h, ok := c.rows[key]
+	c.mu.Unlock()
+	if ok {
+		return h
+	}
+	var b strings.Builder
+	if err := web.EndpointRowHTML(now, row).Render(r.Context(), &b); err != nil {
+		return ""
+	}
+	h = b.String()
+	c.mu.Lock()
+	if c.version == version {
+		c.rows[key] = h
+	}
+	c.mu.Unlock()
+	return h
 }

@@ -33,6 +33,7 @@ type Pages struct {
 	Now func() time.Time
 
 	listPages pageCache
+	listRows  rowCache
 }
 
 func (p *Pages) now() time.Time {

@@ -69,6 +69,7 @@ func (s *Store) CreateSession(ctx context.Context, sess Session) (Session, error
 // plus the store's idle timeout (WithSessionLifetimes), capped at ExpiresAt: configure it with
 // the same idle timeout the sign-in code applies.
 func (s *Store) SaveSession(ctx context.Context, sess Session) error {
+	defer s.sessions.drop(sessionKey(sess.ID))
 	switch {
 	case sess.UserKey == "":
 		return fmt.Errorf("save session: %w: user key is empty", ErrInvalid)
@@ -126,7 +127,12 @@ func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
 	if id == "" {
 		return Session{}, fmt.Errorf("get session: %w", ErrNotFound)
 	}
-	now := micros(s.now())
+	hash := sessionKey(id)
+	at := s.now()
+	if sess, ok := s.sessions.get(hash, at); ok {
+		return sess, nil
+	}
+	now := micros(at)
 	var (
 		sess                        Session
 		roles, teams                string
@@ -137,7 +143,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
 	if err != nil {
 		return Session{}, fmt.Errorf("get session: %w", err)
 	}
-	err = stmt.QueryRowContext(ctx, sessionKey(id), now, now).
+	err = stmt.QueryRowContext(ctx, hash, now, now).
 		Scan(&sess.UserKey, &sess.Name, &sess.Username, &sess.Tenant, &roles, &teams, &created, &lastSeen, &absolute)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, fmt.Errorf("get session: %w", ErrNotFound)
@@ -150,7 +156,17 @@ func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
 	if err := errors.Join(json.Unmarshal([]byte(roles), &sess.Roles), json.Unmarshal([]byte(teams), &sess.Teams)); err != nil {
 		return Session{}, fmt.Errorf("get session: decode: %w", err)
 	}
+	if ttl := s.opts.sessionCacheTTL; ttl > 0 {
+		s.sessions.put(hash, sess, minTime(at.Add(ttl), s.idleExpiry(sess.LastSeenAt, sess.ExpiresAt)))
+	}
 	return sess, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // UpdateSession replaces a live session's person data (name, username, tenant, roles, teams)
@@ -162,6 +178,8 @@ func (s *Store) UpdateSession(ctx context.Context, sess Session) error {
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("update session: encode: %w", err)
 	}
+	// Dropped after the write too: a read racing with it must not keep the old values.
+	defer s.sessions.drop(sessionKey(sess.ID))
 	now := s.now()
 	res, err := s.w.ExecContext(ctx, s.d.q(`UPDATE sessions SET
 		user_key = ?, display_name = ?, username = ?, tenant_id = ?, roles = ?, teams = ?, last_seen_at = ?,
@@ -185,6 +203,7 @@ func (s *Store) TouchSession(ctx context.Context, sess Session) error {
 	if now.Sub(sess.LastSeenAt) < s.opts.sessionTouchEvery {
 		return nil
 	}
+	defer s.sessions.drop(sessionKey(sess.ID)) // its LastSeenAt changes
 	res, err := s.w.ExecContext(ctx, s.d.q(`UPDATE sessions SET last_seen_at = ?,
 		idle_expires_at = CASE WHEN ? < expires_at THEN ? ELSE expires_at END
 		WHERE id_hash = ? AND idle_expires_at > ? AND expires_at > ?`),
@@ -198,6 +217,8 @@ func (s *Store) TouchSession(ctx context.Context, sess Session) error {
 
 // DeleteSession ends a session (sign-out). Deleting a missing session is not an error.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	// Dropped after the delete: a read racing with it must not keep the session alive here.
+	defer s.sessions.drop(sessionKey(id))
 	if _, err := s.w.ExecContext(ctx, s.d.q(`DELETE FROM sessions WHERE id_hash = ?`), sessionKey(id)); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -207,6 +228,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // DeleteUserSessions ends every session of one person (e.g. when an administrator revokes
 // access) and returns how many there were.
 func (s *Store) DeleteUserSessions(ctx context.Context, userKey string) (int, error) {
+	defer s.sessions.clear()
 	res, err := s.w.ExecContext(ctx, s.d.q(`DELETE FROM sessions WHERE user_key = ?`), userKey)
 	if err != nil {
 		return 0, fmt.Errorf("delete sessions of user: %w", err)

@@ -62,6 +62,7 @@ type Store struct {
 	release func()
 
 	prepared *sync.Map // query text -> *sql.Stmt on r, for the queries every request makes
+	sessions *sessionCache
 }
 
 // readStmt returns a prepared statement for a hot read query (written with ?), preparing it
@@ -89,6 +90,7 @@ type options struct {
 	sessionTouchEvery time.Duration
 	draftLifetime     time.Duration
 	draftClaimTimeout time.Duration
+	sessionCacheTTL   time.Duration
 	logger            *slog.Logger
 	skipMigrate       bool
 }
@@ -114,6 +116,11 @@ func WithDraftClaimTimeout(d time.Duration) Option {
 	return func(o *options) { o.draftClaimTimeout = d }
 }
 
+// WithSessionCacheTTL sets how long a session read from the database is reused without
+// reading it again (DefaultSessionCacheTTL); a sign-out on another replica takes effect here
+// within it. 0 turns the reuse off.
+func WithSessionCacheTTL(d time.Duration) Option { return func(o *options) { o.sessionCacheTTL = d } }
+
 // WithLogger sets the logger for the sweeper and migrations.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
@@ -134,6 +141,7 @@ func Open(ctx context.Context, dsn string, keys Keyring, opts ...Option) (*Store
 		sessionTouchEvery: time.Minute,
 		draftLifetime:     DefaultDraftLifetime,
 		draftClaimTimeout: DefaultDraftClaimTimeout,
+		sessionCacheTTL:   DefaultSessionCacheTTL,
 		logger:            slog.Default(),
 	}
 	for _, opt := range opts {
@@ -149,7 +157,8 @@ func Open(ctx context.Context, dsn string, keys Keyring, opts ...Option) (*Store
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{d: c.d, w: c.w, r: c.r, keys: keys, opts: o, dsn: c.redacted, release: c.release, prepared: &sync.Map{}}
+	s := &Store{d: c.d, w: c.w, r: c.r, keys: keys, opts: o, dsn: c.redacted, release: c.release, prepared: &sync.Map{},
+		sessions: &sessionCache{}}
 	if o.skipMigrate {
 		err = s.checkSchemaCurrent(ctx)
 	} else {

@@ -207,8 +207,11 @@ type ListQuery struct {
 
 // EndpointList is the endpoints list page.
 type EndpointList struct {
-	Query        ListQuery
-	Rows         []EndpointRow
+	Query ListQuery
+	Rows  []EndpointRow
+	// RowHTML, where set, is Rows[i] already rendered by EndpointRowHTML (reused across
+	// requests); an empty string renders the row.
+	RowHTML      []string
 	Total        int
 	Page         int
 	Pages        int

@@ -49,6 +49,7 @@ func run() error {
 	concurrency := flag.Int("concurrency", 50, "requests in flight at once")
 	duration := flag.Duration("duration", 10*time.Second, "length of each measured phase")
 	path := flag.String("path", "/endpoints", "page to measure")
+	fresh := flag.Bool("fresh", false, "make every request's address unique, so the portal renders each page anew (no kept pages)")
 	flag.Parse()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -116,15 +117,19 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	few := load(ctx, tr, base+*path, cookies, 1, *duration)
+	few := load(ctx, tr, base+*path, cookies, 1, *duration, *fresh)
 	q1, _ := listQueries(ctx, tr, base)
-	many := load(ctx, tr, base+*path, cookies, *concurrency, *duration)
+	many := load(ctx, tr, base+*path, cookies, *concurrency, *duration, *fresh)
 	q2, _ := listQueries(ctx, tr, base)
-	plain := load(ctx, tr, staticURL, []string{""}, *concurrency, *duration)
+	plain := load(ctx, tr, staticURL, []string{""}, *concurrency, *duration, false)
 	rss, hwm := memory(portal.Process.Pid)
 
-	fmt.Printf("\npage %s: %d bytes, %d endpoints, %d sessions, %d concurrent, %s per phase, %d cores\n",
-		*path, len(page), *endpoints, len(cookies), *concurrency, *duration, numCPU())
+	how := "kept pages allowed"
+	if *fresh {
+		how = "every page rendered anew"
+	}
+	fmt.Printf("\npage %s: %d bytes, %d endpoints, %d sessions, %d concurrent, %s per phase, %d cores, %s\n",
+		*path, len(page), *endpoints, len(cookies), *concurrency, *duration, numCPU(), how)
 	fmt.Printf("%-28s %10s %10s %10s %8s\n", "", "req/s", "p50", "p99", "errors")
 	for _, r := range []struct {
 		name string
@@ -216,8 +221,9 @@ func (r result) pct(p int) string {
 	return r.lat[i].Round(10 * time.Microsecond).String()
 }
 
-// load keeps c requests in flight for d, taking turns among the cookies.
-func load(ctx context.Context, tr *http.Transport, u string, cookies []string, c int, d time.Duration) result {
+// load keeps c requests in flight for d, taking turns among the cookies; with fresh, every
+// address is made unique by a query parameter the page ignores.
+func load(ctx context.Context, tr *http.Transport, u string, cookies []string, c int, d time.Duration, fresh bool) result {
 	var (
 		mu  sync.Mutex
 		all result
@@ -231,7 +237,11 @@ func load(ctx context.Context, tr *http.Transport, u string, cookies []string, c
 			errs := 0
 			for i := w; time.Now().Before(stop); i += c {
 				t := time.Now()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+				addr := u
+				if fresh {
+					addr = fmt.Sprintf("%s?n=%d-%d", u, w, i)
+				}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, addr, nil)
 				if ck := cookies[i%len(cookies)]; ck != "" {
 					req.Header.Set("Cookie", ck)
 				}

@@ -268,11 +268,34 @@ func testSessionShared(t *testing.T, h *harness) {
 	if got.UserKey != sess.UserKey {
 		t.Fatalf("replica B sees %+v", got)
 	}
+	if _, err := a.GetSession(ctx, sess.ID); err != nil { // A reuses what it read for a moment
+		t.Fatal(err)
+	}
 	if err := b.DeleteSession(ctx, sess.ID); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := b.GetSession(ctx, sess.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("signed out on B, still valid on B: %v", err)
+	}
+	// On A the sign-out takes effect within the session cache's lifetime, not later.
+	h.clock.Advance(store.DefaultSessionCacheTTL)
 	if _, err := a.GetSession(ctx, sess.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("signed out on B, still valid on A: %v", err)
+		t.Fatalf("signed out on B, still valid on A after %v: %v", store.DefaultSessionCacheTTL, err)
+	}
+
+	// A session read moments ago is not read again; one deleted here is gone at once.
+	other, err := a.CreateSession(ctx, sampleSession())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.GetSession(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteSession(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.GetSession(ctx, other.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("signed out on A, still valid on A: %v", err)
 	}
 }
 
