@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,12 +24,35 @@ import (
 // rig is a catalog's outside world on loopback: the two Dataverse stand-ins of the dev stack
 // (real Web API over HTTP, real tokens) and a real store.
 type rig struct {
-	ctx  context.Context
-	dv   *dvemulator.DevStack
-	envs *dataverse.Environments
+	ctx   context.Context
+	dv    *dvemulator.DevStack
+	envs  *dataverse.Environments
+	bytes *countingTransport
 }
 
-func newRig(t *testing.T) *rig {
+// countingTransport counts the response bytes Dataverse sent.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil {
+		resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.n}
+	}
+	return resp, err
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -46,17 +70,18 @@ func newRig(t *testing.T) *rig {
 		cfgs = append(cfgs, dataverse.EnvironmentConfig{ID: id, DisplayName: org.Name(), URL: org.URL(),
 			Teams: []string{"Integration", "Finance"}, AllowInsecureHTTP: true, Credential: cred})
 	}
-	envs, err := dataverse.NewEnvironments(cfgs, dataverse.EnvironmentsOptions{
+	counter := &countingTransport{}
+	envs, err := dataverse.NewEnvironments(cfgs, dataverse.EnvironmentsOptions{HTTPClient: &http.Client{Transport: counter},
 		Retry: dataverse.RetryPolicy{MaxAttempts: 2, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxWait: 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{ctx: ctx, dv: dv, envs: envs}
+	return &rig{ctx: ctx, dv: dv, envs: envs, bytes: counter}
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func openStore(t *testing.T, dsn string) *store.Store {
+func openStore(t testing.TB, dsn string) *store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), dsn, store.Keyring{}, store.WithLogger(quiet()))
 	if err != nil {
@@ -66,9 +91,9 @@ func openStore(t *testing.T, dsn string) *store.Store {
 	return st
 }
 
-func sqliteDSN(t *testing.T) string { return filepath.Join(t.TempDir(), "portal.db") }
+func sqliteDSN(t testing.TB) string { return filepath.Join(t.TempDir(), "portal.db") }
 
-func (r *rig) catalog(t *testing.T, st *store.Store, o Options) *Catalog {
+func (r *rig) catalog(t testing.TB, st *store.Store, o Options) *Catalog {
 	t.Helper()
 	o.Store, o.Environments, o.Logger = st, r.envs, quiet()
 	if o.ManualInterval == 0 {
@@ -121,7 +146,7 @@ func hasName(v View, name string) bool {
 	return false
 }
 
-func mustView(t *testing.T, c *Catalog, env string) View {
+func mustView(t testing.TB, c *Catalog, env string) View {
 	t.Helper()
 	v, ok := c.View(env)
 	if !ok {
@@ -288,7 +313,7 @@ func TestWritesReachOtherReplicas(t *testing.T) {
 	for _, db := range []struct {
 		name string
 		dsn  func(t *testing.T) string
-	}{{"sqlite", sqliteDSN}, {"postgres", func(t *testing.T) string { return pgtest.NewDSN(t) }}} {
+	}{{"sqlite", func(t *testing.T) string { return sqliteDSN(t) }}, {"postgres", func(t *testing.T) string { return pgtest.NewDSN(t) }}} {
 		t.Run(db.name, func(t *testing.T) {
 			r := newRig(t)
 			dsn := db.dsn(t)

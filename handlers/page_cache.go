@@ -31,7 +31,7 @@ type keptPage struct {
 }
 
 // pageCacheMax bounds the kept pages (a list page is some tens of kilobytes).
-const pageCacheMax = 200
+const pageCacheMax = 64
 
 // requestIDPlaceholder stands in for the request id in a kept page; it is replaced in every
 // answer. Hexadecimal like a real id, so the page's layout does not change.
