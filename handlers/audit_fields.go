@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -43,13 +44,34 @@ func (s *Server) updateAudited(r *http.Request, id auth.Identity, c catalogEntry
 	ctx := r.Context()
 	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: action, Environment: c.Env.ID,
 		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(c.Endpoint), After: auditSnapshot(e), RequestID: RequestID(ctx)}
+	if err := s.auditIntent(ctx, audit); err != nil {
+		return err
+	}
 	if err := c.Env.Client.UpdateEndpoint(ctx, e); err != nil {
-		audit.Outcome, audit.Detail = store.AuditFailed, dataverseMessage(err)
-		_, _ = s.Store.AppendAudit(ctx, audit)
+		s.auditFailure(ctx, audit, err)
 		return dataverseError(failTitle, err)
 	}
 	s.Catalog.Put(ctx, c.Env.ID, e)
 	audit.Outcome = store.AuditSucceeded
 	_, err := s.Store.AppendAudit(ctx, audit)
 	return err
+}
+
+// auditIntent records that a change is about to be attempted in Dataverse (outcome pending).
+// It comes before the call: a change never reaches Dataverse without its audit entry.
+func (s *Server) auditIntent(ctx context.Context, a store.AuditEntry) error {
+	a.Outcome = store.AuditPending
+	_, err := s.Store.AppendAudit(ctx, a)
+	return err
+}
+
+// auditFailure records a failed Dataverse call as the intent's outcome when Dataverse
+// certainly refused it; when the answer never came, the intent stays pending and the recoverer
+// records what Dataverse holds.
+func (s *Server) auditFailure(ctx context.Context, a store.AuditEntry, err error) {
+	if !definitelyRefused(err) {
+		return
+	}
+	a.Outcome, a.Detail = store.AuditFailed, dataverseMessage(err)
+	_, _ = s.Store.AppendAudit(context.WithoutCancel(ctx), a)
 }

@@ -34,9 +34,11 @@ func (s *Server) endpointDeleteSubmit(w http.ResponseWriter, r *http.Request) er
 	}
 	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.delete", Environment: c.Env.ID,
 		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(e), RequestID: RequestID(ctx)}
+	if err := s.auditIntent(ctx, audit); err != nil {
+		return err
+	}
 	if err := c.Env.Client.DeleteEndpoint(ctx, e.ID); err != nil {
-		audit.Outcome, audit.Detail = store.AuditFailed, dataverseMessage(err)
-		_, _ = s.Store.AppendAudit(ctx, audit)
+		s.auditFailure(ctx, audit, err)
 		return dataverseError("Dataverse did not delete the endpoint", err)
 	}
 	s.Catalog.Deleted(ctx, c.Env.ID, e.ID)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/store"
@@ -19,6 +21,8 @@ type Error struct {
 	Title   string
 	Message string
 	Err     error
+	// RetryAfter, when set, is sent as Retry-After (a 503 the person can simply retry).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -52,6 +56,10 @@ func toError(err error) *Error {
 	var de *dataverse.Error
 	if errors.As(err, &de) {
 		return dataverseError("Dataverse could not do that", err).(*Error)
+	}
+	if store.Unavailable(err) {
+		return &Error{Status: http.StatusServiceUnavailable, Title: "Temporarily unavailable", RetryAfter: 5 * time.Second,
+			Message: "The portal's database is not answering. Try again in a few seconds; nothing you saved is lost.", Err: err}
 	}
 	if status, ok := storeStatus(err); ok {
 		return &Error{Status: status, Err: err}
@@ -120,6 +128,9 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	if e.Message != "" {
 		msg = e.Message
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Round(time.Second)/time.Second)))
 	}
 	info := web.ErrorInfo{Status: e.Status, Title: title, Message: msg, RequestID: RequestID(r.Context())}
 	s.render(w, r, e.Status, web.ErrorPage(s.page(w, r, title, ""), info))

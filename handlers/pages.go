@@ -32,6 +32,9 @@ type Pages struct {
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 
+	// Faults stops saves at chosen points in fault-injection tests; nil in production.
+	Faults *Faults
+
 	listPages pageCache
 	listRows  rowCache
 }

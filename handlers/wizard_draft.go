@@ -18,8 +18,10 @@ import (
 // draftData is the wizard's state, kept in the store as the draft's JSON document. Secrets are
 // not here: they travel in store.Draft.Secrets, encrypted, and the endpoint's JSON holds none.
 type draftData struct {
-	Team    string         `json:"team"`
-	Kind    endpoint.Kind  `json:"kind"`
+	Team string        `json:"team"`
+	Kind endpoint.Kind `json:"kind"`
+	// Author is the name of the person registering, for finishing a save in the background.
+	Author  string         `json:"author,omitempty"`
 	Reached web.WizardStep `json:"reached"`
 
 	// Endpoint is the registration as entered so far, without its secrets.

@@ -86,7 +86,9 @@ func (s *Server) newEndpointCreate(w http.ResponseWriter, r *http.Request) error
 		s.renderWhere(w, r, id, web.Wizard{Current: web.StepWhere, Reached: web.StepWhere, Errors: errs}, env, team, kind)
 		return nil
 	}
-	b, err := json.Marshal(newDraftData(team, kind))
+	data := newDraftData(team, kind)
+	data.Author = id.Name
+	b, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
@@ -133,7 +135,9 @@ func (s *Server) draftWhereSubmit(w http.ResponseWriter, r *http.Request) error 
 	}
 	if kind != d.data.Kind {
 		// Another kind needs another connection: forget the old one.
+		author := d.data.Author
 		d.data, d.Secrets = newDraftData(team, kind), nil
+		d.data.Author = author
 	}
 	d.Environment, d.data.Team = env, team
 	return s.advance(w, r, &d, web.StepConnection)

@@ -16,6 +16,10 @@ const (
 	AuditSucceeded AuditOutcome = "succeeded"
 	AuditFailed    AuditOutcome = "failed"
 	AuditDenied    AuditOutcome = "denied" // refused by the authorization policy
+	// AuditPending is an intent, recorded before a change is attempted in Dataverse. The
+	// outcome follows as another entry with the same request id, action and endpoint; a
+	// pending entry without one is resolved by the portal's recoverer.
+	AuditPending AuditOutcome = "pending"
 )
 
 // AuditEntry is one line of the append-only audit trail. Before and After are JSON objects
@@ -55,8 +59,8 @@ func (s *Store) prepareAudit(e AuditEntry) (AuditEntry, error) {
 	switch {
 	case e.ActorKey == "" || e.Action == "":
 		return e, fmt.Errorf("%w: audit entry needs who (actor key) and what (action)", ErrInvalid)
-	case e.Outcome != AuditSucceeded && e.Outcome != AuditFailed && e.Outcome != AuditDenied:
-		return e, fmt.Errorf("%w: audit outcome must be %q, %q or %q", ErrInvalid, AuditSucceeded, AuditFailed, AuditDenied)
+	case e.Outcome != AuditSucceeded && e.Outcome != AuditFailed && e.Outcome != AuditDenied && e.Outcome != AuditPending:
+		return e, fmt.Errorf("%w: audit outcome must be %q, %q, %q or %q", ErrInvalid, AuditSucceeded, AuditFailed, AuditDenied, AuditPending)
 	}
 	for _, side := range []struct {
 		name string

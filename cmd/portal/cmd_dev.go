@@ -87,6 +87,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		ln.Close()
 		return err
 	}
+	go h.RecoverSaves(ctx, handlers.RecoverOptions{})
 	fmt.Fprintf(stdout, "\nService Endpoint Portal (local stack) is running.\n\n  Open %s/\n\n", baseURL)
 	fmt.Fprintf(stdout, "Sign in as one of these people (local identity provider at %s):\n", idp.Issuer())
 	for _, p := range idp.Personas() {

@@ -45,6 +45,7 @@ type world struct {
 
 	mu       sync.Mutex
 	catalogs []*catalog.Catalog // one per portal instance, in the order added
+	servers  []*handlers.Server
 	backends []http.Handler
 	target   int
 }
@@ -112,9 +113,10 @@ func newWorld(t testing.TB) *world {
 
 // addPortal starts one more portal instance on the database dsn and returns its store and
 // its index for use.
-func (w *world) addPortal(t testing.TB, dsn string) (*store.Store, int) {
+func (w *world) addPortal(t testing.TB, dsn string, opts ...store.Option) (*store.Store, int) {
 	t.Helper()
-	st, err := store.Open(w.ctx, dsn, w.keys, store.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	opts = append([]store.Option{store.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
+	st, err := store.Open(w.ctx, dsn, w.keys, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,13 +134,14 @@ func (w *world) addPortal(t testing.TB, dsn string) (*store.Store, int) {
 	w.catalogs = append(w.catalogs, cat)
 	h, err := handlers.New(handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CookieKey: w.sessionKey, Auth: authn,
 		Pages: &handlers.Pages{Store: st, Environments: w.envs, Prober: w.prober, Catalog: cat, FingerprintKey: deriveKey(w.sessionKey, "fp"),
-			ListTimeout: 2 * time.Second}})
+			ListTimeout: 2 * time.Second, Faults: &handlers.Faults{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.backends = append(w.backends, h)
+	w.servers = append(w.servers, h)
 	return st, len(w.backends) - 1
 }
 
