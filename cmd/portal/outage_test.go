@@ -114,3 +114,30 @@ func TestDatabaseOutageIsNamed(t *testing.T) {
 		t.Fatal("the saved endpoint is not listed")
 	}
 }
+
+// TestReadinessNamesNoDatabaseDetails: /readyz reports the database down without the
+// connection string's host, user or database.
+func TestReadinessNamesNoDatabaseDetails(t *testing.T) {
+	dsn, err := url.Parse(pgtest.NewDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newDBProxy(t, dsn.Host)
+	dsn.Host = proxy.addr
+	w := newWorld(t)
+	st, _ := w.addPortal(t, dsn.String())
+	proxy.cut()
+	check := readinessChecks(st, w.envs, w.catalogs[0])[0]
+	_, err = check.Check(w.ctx)
+	if err == nil {
+		t.Fatal("the database check passed with the database cut off")
+	}
+	for _, secret := range []string{proxy.addr, dsn.User.Username(), strings.TrimPrefix(dsn.Path, "/"), "postgres://"} {
+		if secret != "" && strings.Contains(err.Error(), secret) {
+			t.Fatalf("readiness names %q: %v", secret, err)
+		}
+	}
+	if !strings.Contains(err.Error(), "not answering") {
+		t.Fatalf("readiness says %q", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/contoso/sbportal/dataverse"
+	dvemulator "github.com/contoso/sbportal/dataverse/emulator"
 	"github.com/contoso/sbportal/internal/pgtest"
 	"github.com/contoso/sbportal/store"
 )
@@ -289,4 +290,31 @@ func seedNamed(t *testing.T, w *world, name string) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestSaveWhoseAnswerWasLost: Dataverse creates the record but its answer never arrives, and
+// the client's retries find Dataverse unavailable; the person sees an error, and the next Save
+// finds the record and finishes in one request, with one intent and one outcome.
+func TestSaveWhoseAnswerWasLost(t *testing.T) {
+	w := newWorld(t)
+	st, _ := w.addPortal(t, filepath.Join(t.TempDir(), "portal.db"))
+	c := w.formsFor(t, "integration-registrar")
+	draft := c.validatedDraft("Lost answer queue")
+	dv := w.dv.Environments[0]
+	dv.InjectFault(dvemulator.Fault{Method: http.MethodPost, Path: "serviceendpoints", DropResponse: true})
+	dv.InjectFault(dvemulator.Fault{Method: http.MethodPost, Path: "serviceendpoints", Status: http.StatusServiceUnavailable, Times: 20})
+	resp := c.post("/drafts/"+draft+"/review", url.Values{"nav": {"save"}})
+	dv.ClearFaults()
+	if resp.StatusCode < 500 {
+		t.Fatalf("the save whose answer was lost answered %d", resp.StatusCode)
+	}
+	if o := w.saveOutcome(t, st, "Lost answer queue"); len(o.records) != 1 || o.owner != "" || o.intent != 1 || o.failed != 0 {
+		t.Fatalf("after the lost answer %+v, want the record, a pending intent and nothing else", o)
+	}
+	if resp := c.post("/drafts/"+draft+"/review", url.Values{"nav": {"save"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the retried save answered %d", resp.StatusCode)
+	}
+	if o := w.saveOutcome(t, st, "Lost answer queue"); !o.exactlyOne() || o.intent != 1 {
+		t.Fatalf("after the retry %+v", o)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
@@ -18,12 +19,13 @@ import (
 // is its catalog's: a readiness probe costs no Dataverse query.
 func readinessChecks(st *store.Store, envs *dataverse.Environments, cat *catalog.Catalog) []handlers.ReadinessCheck {
 	checks := []handlers.ReadinessCheck{{Name: "database", Critical: true, Check: func(ctx context.Context) (string, error) {
+		// Errors are summarised: a driver's message can name the host, user and database.
 		if err := st.Ping(ctx); err != nil {
-			return "", err
+			return "", databaseProblem(err)
 		}
 		v, err := st.SchemaVersion(ctx)
 		if err != nil {
-			return "", err
+			return "", databaseProblem(err)
 		}
 		return fmt.Sprintf("%s, schema version %d", st.Backend(), v), nil
 	}}}
@@ -53,4 +55,13 @@ func deriveKey(key []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("sbportal/" + purpose))
 	return m.Sum(nil)
+}
+
+// databaseProblem says what is wrong with the database in words that name no host, user or
+// database (the logs have the details).
+func databaseProblem(err error) error {
+	if store.Unavailable(err) {
+		return errors.New("the database is not answering (connection refused, lost or timed out)")
+	}
+	return errors.New("the database answered with an error; see the portal's log")
 }
