@@ -3,6 +3,7 @@ package endpoint
 import (
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 )
 
@@ -92,4 +93,21 @@ func hostWithoutPort(host string) string {
 		return h
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+}
+
+// IsEmulatorAddress reports whether a namespace address is the local Service Bus emulator's:
+// an sb:// address whose host is loopback (127.0.0.0/8, ::1 or localhost). It decides by the
+// parsed host, so a real namespace named like "localhost-prod" is not mistaken for it. Such
+// endpoints exist only in the local stack, where the probe policy allows loopback.
+func IsEmulatorAddress(addr string) bool {
+	u, err := url.Parse(strings.TrimSpace(addr))
+	if err != nil || !strings.EqualFold(u.Scheme, "sb") {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"strconv"
@@ -125,6 +126,27 @@ func (v *validator) maxLen(field, label, value string, max int) {
 	}
 }
 
+// plainText refuses control characters (tab and line breaks only where lines are allowed) and
+// the bidirectional override and isolate characters that make text read differently from what
+// it is (U+202A–U+202E, U+2066–U+2069): a NUL or an RTL override in a name misleads readers of
+// the list and the audit trail, and PostgreSQL refuses NUL outright.
+func (v *validator) plainText(field, label, value string, lines bool) {
+	for i, r := range value {
+		switch {
+		case lines && (r == '\t' || r == '\n' || r == '\r'):
+			continue
+		case r < 0x20 || r >= 0x7f && r < 0xa0:
+			v.add(field, fmt.Sprintf("%s contains an invisible control character (U+%04X) at position %d; remove it (retype the text rather than pasting it).",
+				label, r, utf16Len(value[:i])+1))
+			return
+		case r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
+			v.add(field, fmt.Sprintf("%s contains a text-direction control character (U+%04X) at position %d, which makes it read differently from what it is; remove it.",
+				label, r, utf16Len(value[:i])+1))
+			return
+		}
+	}
+}
+
 func (v *validator) common() {
 	e := v.e
 	if strings.TrimSpace(e.Name) == "" {
@@ -132,6 +154,8 @@ func (v *validator) common() {
 	}
 	v.maxLen(FieldName, "The name", e.Name, MaxNameLen)
 	v.maxLen(FieldDescription, "The description", e.Description, MaxDescriptionLen)
+	v.plainText(FieldName, "The name", e.Name, false)
+	v.plainText(FieldDescription, "The description", e.Description, true)
 
 	switch {
 	case e.Contract == 0:

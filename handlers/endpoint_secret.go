@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/store"
@@ -26,14 +25,7 @@ func (s *Server) withStoredSecret(ctx context.Context, c catalogEntry) (e endpoi
 		ok = true
 		e.SetSecret(purpose, s)
 	}
-	return e, isEmulatorAddress(e.NamespaceAddress), ok, nil
-}
-
-// isEmulatorAddress reports whether a namespace address points at the local emulator
-// (loopback); such endpoints exist only in the local stack, where the probe policy allows them.
-func isEmulatorAddress(addr string) bool {
-	a := strings.ToLower(addr)
-	return strings.HasPrefix(a, "sb://127.0.0.1") || strings.HasPrefix(a, "sb://localhost") || strings.HasPrefix(a, "sb://[::1]")
+	return e, endpoint.IsEmulatorAddress(e.NamespaceAddress), ok, nil
 }
 
 // credentialForm reads the credential fields of a posted form (see endpoint.CredentialFromForm).
@@ -66,7 +58,7 @@ func pastedCredential(e endpoint.ServiceEndpoint, in endpoint.CredentialInput) (
 		}
 		return e, false, errs
 	}
-	return got, facts.Emulator || isEmulatorAddress(got.NamespaceAddress), nil
+	return got, facts.Emulator || endpoint.IsEmulatorAddress(got.NamespaceAddress), nil
 }
 
 // pastedSecret is pastedCredential for callers holding the three text fields of the test and

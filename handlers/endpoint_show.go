@@ -33,14 +33,21 @@ func (s *Server) loadEndpoint(r *http.Request, id auth.Identity, action auth.Act
 		return catalogEntry{}, &Error{Status: http.StatusServiceUnavailable, Title: env.DisplayName + " is unavailable",
 			Message: "The portal could not read this environment's endpoints yet. " + v.Status.Problem + " Try again in a minute."}
 	}
+	notFound := &Error{Status: http.StatusNotFound, Title: "Endpoint not found",
+		Message: "Dataverse has no endpoint with this id in " + env.DisplayName + "."}
 	if !found {
-		msg := "Dataverse has no endpoint with this id in " + env.DisplayName + "."
-		if owner, err := s.Store.GetOwnership(ctx, env.ID, chi.URLParam(r, "id")); err == nil {
-			msg = "The portal registered this endpoint for team " + owner.Team + ", but it no longer exists in " + env.DisplayName + ": it was deleted outside the portal."
+		owner, err := s.Store.GetOwnership(ctx, env.ID, chi.URLParam(r, "id"))
+		if err == nil && s.cfg.Policy.Can(id, auth.ActionView, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: owner.Team}) {
+			notFound.Message = "The portal registered this endpoint for team " + owner.Team + ", but it no longer exists in " + env.DisplayName + ": it was deleted outside the portal."
 		}
-		return catalogEntry{}, &Error{Status: http.StatusNotFound, Title: "Endpoint not found", Message: msg}
+		return catalogEntry{}, notFound
 	}
 	c := *e
+	// Someone who may not see the endpoint learns nothing about it, not even that it exists
+	// or which team owns it: the same answer as for an id that is not there.
+	if !s.cfg.Policy.Can(id, auth.ActionView, resourceOf(&c)) {
+		return catalogEntry{}, notFound
+	}
 	if err := s.authorize(r, action, resourceOf(&c)); err != nil {
 		return catalogEntry{}, err
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/contoso/sbportal/auth"
 )
 
 // ReadinessCheck is one dependency /readyz reports on.
@@ -30,14 +32,14 @@ type readinessResult struct {
 // readinessTimeout bounds each check so a hanging dependency cannot hang the probe.
 const readinessTimeout = 5 * time.Second
 
-// readyz runs every readiness check in parallel and reports each one's state as JSON; 503 when
-// a critical check fails.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	results := make([]readinessResult, len(s.cfg.Readiness))
+// readiness runs every readiness check in parallel: "ready" (200) unless a critical check
+// fails ("unready", 503).
+func (s *Server) readiness(ctx context.Context) (status string, code int, results []readinessResult) {
+	results = make([]readinessResult, len(s.cfg.Readiness))
 	var wg sync.WaitGroup
 	for i, c := range s.cfg.Readiness {
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(r.Context(), readinessTimeout)
+			ctx, cancel := context.WithTimeout(ctx, readinessTimeout)
 			defer cancel()
 			detail, err := c.Check(ctx)
 			res := readinessResult{Name: c.Name, Critical: c.Critical, OK: err == nil, Detail: detail}
@@ -48,17 +50,41 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	wg.Wait()
-	status, code := "ready", http.StatusOK
+	status, code = "ready", http.StatusOK
 	for _, res := range results {
 		if !res.OK && res.Critical {
 			status, code = "unready", http.StatusServiceUnavailable
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(struct {
+	return status, code, results
+}
+
+// readyz tells anyone (the orchestrator's probe) only whether the portal is ready: the
+// dependencies' names and states are for Admins (readinessDetails).
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	status, code, _ := s.readiness(r.Context())
+	writeReadiness(w, code, struct {
+		Status string `json:"status"`
+	}{status})
+}
+
+// readinessDetails shows signed-in Admins each dependency's state (errors summarised by the
+// checks, never raw connection strings).
+func (s *Server) readinessDetails(w http.ResponseWriter, r *http.Request) error {
+	if err := s.authorize(r, auth.ActionViewAudit, auth.Resource{}); err != nil {
+		return err
+	}
+	status, code, results := s.readiness(r.Context())
+	writeReadiness(w, code, struct {
 		Status string            `json:"status"`
 		Checks []readinessResult `json:"checks"`
 	}{status, results})
+	return nil
+}
+
+func writeReadiness(w http.ResponseWriter, code int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
 }

@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	m.Group(func(m chi.Router) {
 		m.Use(s.requireSignIn)
 		m.Get("/", s.handle(s.home))
+		m.Get("/status", s.handle(s.readinessDetails))
 		if s.Pages == nil {
 			return // without the pages' dependencies only the start page and sign-in are served
 		}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestOtherTeamsEndpointIsNotFound: someone who may not see an endpoint gets the answer an
+// unknown id gets (404, same words), which names neither the endpoint nor its team.
+func TestOtherTeamsEndpointIsNotFound(t *testing.T) {
+	w := newWorld(t)
+	w.addPortal(t, filepath.Join(t.TempDir(), "portal.db"))
+	rita := w.formsFor(t, "integration-registrar")
+	draft := rita.validatedDraft("Integration only")
+	resp := rita.post("/drafts/"+draft+"/review", url.Values{"nav": {"save"}})
+	page := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(page, "/endpoints/contoso-dev/") {
+		t.Fatalf("save: %d %q", resp.StatusCode, page)
+	}
+	fiona, _ := w.signIn(t, "finance-registrar")
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := fiona.Get(w.front.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		main := string(b)
+		if i := strings.Index(main, "<main"); i >= 0 {
+			main = main[i:]
+		}
+		if i := strings.Index(main, "request id"); i >= 0 {
+			main = main[:i] // the request id differs per answer
+		}
+		return resp.StatusCode, main
+	}
+	unknownCode, unknownBody := get("/endpoints/contoso-dev/6f1e2a4c-0000-4000-8000-00000000abcd")
+	for _, path := range []string{page, page + "/edit", page + "/test", page + "/rekey", page + "/delete"} {
+		code, body := get(path)
+		if code != http.StatusNotFound || code != unknownCode || body != unknownBody {
+			t.Fatalf("%s answered %d, an unknown id %d; bodies differ: %v", path, code, unknownCode, body != unknownBody)
+		}
+		if strings.Contains(body, "Integration only") || strings.Contains(body, "Integration") {
+			t.Fatalf("%s names the endpoint or its team", path)
+		}
+	}
+}
+
+// TestReadinessDetailsAreForAdmins: /readyz tells anyone only the verdict; the checks (the
+// environments, the database) are shown to signed-in Admins at /status.
+func TestReadinessDetailsAreForAdmins(t *testing.T) {
+	w := newWorld(t)
+	w.addPortal(t, filepath.Join(t.TempDir(), "portal.db"))
+	body := func(c *http.Client, path string) (int, string) {
+		t.Helper()
+		resp, err := c.Get(w.front.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	if code, b := body(http.DefaultClient, "/readyz"); code != http.StatusOK && code != http.StatusServiceUnavailable || strings.Contains(b, "contoso") || strings.Contains(b, "checks") {
+		t.Fatalf("public /readyz: %d %s", code, b)
+	}
+	viewer, _ := w.signIn(t, "integration-viewer")
+	if code, _ := body(viewer, "/status"); code != http.StatusForbidden {
+		t.Fatalf("a viewer's /status answered %d", code)
+	}
+	admin, _ := w.signIn(t, "admin")
+	if code, b := body(admin, "/status"); code != http.StatusOK && code != http.StatusServiceUnavailable || !strings.Contains(b, `"checks"`) {
+		t.Fatalf("an admin's /status: %d %s", code, b)
+	}
+}
