@@ -91,7 +91,7 @@ const (
 	msgChooseWebhookAuth = "Choose how the webhook authenticates Dataverse's calls: webhook key, HTTP headers or query string."
 	msgEnterWebhookKey   = "Enter the webhook key (for Azure Functions: the function key)."
 	msgKeyNotSettings    = "Enter the key alone; the <settings> form is for HTTP header or query string authentication."
-	msgPairLines         = "Write one name=value per line."
+	msgPairLines         = "Write one name=value per line, the name first, e.g. x-functions-key=abc123."
 	msgPairNeedsName     = "Every value needs a name."
 	msgEnterPairs        = "Enter at least one name and value."
 )
@@ -428,11 +428,14 @@ func readPairs(in CredentialInput, auth WebhookAuth) ([]WebhookSetting, Problems
 		}
 		n, v, ok := strings.Cut(line, "=")
 		n = strings.TrimSpace(n)
-		if !ok || n == "" {
+		// A key pasted without its name ("abc123==") would otherwise become a header name,
+		// which is shown and stored in clear: refuse a line whose value is only the '='
+		// padding of a base64 key.
+		if v = strings.TrimSpace(v); !ok || n == "" || v != "" && strings.Trim(v, "=") == "" {
 			add(FieldPairs, msgPairLines)
 			continue
 		}
-		settings = append(settings, WebhookSetting{Name: n, Value: NewSecret(strings.TrimSpace(v))})
+		settings = append(settings, WebhookSetting{Name: n, Value: NewSecret(v)})
 	}
 	for _, row := range in.Pairs {
 		n := strings.TrimSpace(row.Name)

@@ -268,8 +268,9 @@ func TestParseCredential(t *testing.T) {
 					t.Errorf("facts %+v", f)
 				}
 			}},
-		{name: "a line without '='", e: registeredWebhook(AuthTypeHTTPHeader), in: CredentialInput{PairLines: NewSecret("x-api-key: s3cr&t")}, field: FieldPairs, want: "Write one name=value per line."},
-		{name: "a line without a name", e: registeredWebhook(AuthTypeHTTPQueryString), in: CredentialInput{PairLines: NewSecret("=s3cr&t")}, field: FieldPairs, want: "Write one name=value per line."},
+		{name: "a line without '='", e: registeredWebhook(AuthTypeHTTPHeader), in: CredentialInput{PairLines: NewSecret("x-api-key: s3cr&t")}, field: FieldPairs, want: "Write one name=value per line, the name first"},
+		{name: "a line without a name", e: registeredWebhook(AuthTypeHTTPQueryString), in: CredentialInput{PairLines: NewSecret("=s3cr&t")}, field: FieldPairs, want: "Write one name=value per line, the name first"},
+		{name: "a key pasted without its name", e: registeredWebhook(AuthTypeHTTPHeader), in: CredentialInput{PairLines: NewSecret("Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==")}, field: FieldPairs, want: "e.g. x-functions-key=abc123"},
 		{name: "no lines", e: registeredWebhook(AuthTypeHTTPHeader), in: CredentialInput{PairLines: NewSecret("\n\n")}, field: FieldPairs, want: "Enter at least one name and value."},
 		{name: "lines without values", e: registeredWebhook(AuthTypeHTTPHeader), in: CredentialInput{PairLines: NewSecret("x-api-key=")}, field: FieldPairs, want: "Enter at least one name and value."},
 		{name: "invalid header name", e: registeredWebhook(AuthTypeHTTPHeader), in: CredentialInput{PairLines: NewSecret("x api key=s3cr&t")}, field: FieldPairs, want: `Header name "x api key" is not valid`},
