@@ -11,7 +11,7 @@ import (
 	"github.com/contoso/sbportal/web"
 )
 
-var auditActions = []string{"endpoint.create", "endpoint.edit", "endpoint.rekey", "endpoint.delete"}
+var auditActions = []string{"endpoint.create", "endpoint.edit", "endpoint.rekey", "endpoint.delete", "endpoint.test", "draft.validate"}
 
 // auditLog shows the audit trail to Admins, newest first, with filters.
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
@@ -19,13 +19,14 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f := store.AuditFilter{ActorKey: strings.TrimSpace(q.Get("actor")), Action: q.Get("action"), Environment: q.Get("env"), Limit: 50}
+	// Who: a person's name as the log shows it, or their stable key (tenant/object id).
+	f := store.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Action: q.Get("action"), Environment: q.Get("env"), Limit: 50}
 	f.BeforeID, _ = strconv.ParseInt(q.Get("before"), 10, 64)
 	page, err := s.Store.ListAudit(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	l := web.AuditLog{Rows: auditRows(page.Entries), Actor: f.ActorKey, Action: f.Action, Environment: f.Environment}
+	l := web.AuditLog{Rows: auditRows(page.Entries), Actor: f.Actor, Action: f.Action, Environment: f.Environment}
 	l.Actions = []web.Option{{Value: "", Label: "All actions"}}
 	for _, a := range auditActions {
 		l.Actions = append(l.Actions, web.Option{Value: a, Label: a, Selected: a == f.Action})
@@ -36,7 +37,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	if page.NextBeforeID != 0 {
 		v := url.Values{}
-		for k, val := range map[string]string{"actor": f.ActorKey, "action": f.Action, "env": f.Environment} {
+		for k, val := range map[string]string{"actor": f.Actor, "action": f.Action, "env": f.Environment} {
 			if val != "" {
 				v.Set(k, val)
 			}

@@ -41,8 +41,8 @@ func (s *Server) endpointEditForm(w http.ResponseWriter, r *http.Request) error 
 }
 
 // endpointEditSubmit changes an endpoint's non-secret fields. A change that affects delivery
-// (path, URL, message format) is proved by a test with the stored key before Dataverse is
-// updated.
+// is proved by a test before Dataverse is updated: a new message format with the stored key, a
+// new path or URL only with the key entered again (a stored key never goes to a new address).
 func (s *Server) endpointEditSubmit(w http.ResponseWriter, r *http.Request) error {
 	id, c, v, err := s.loadForAction(r, auth.ActionEdit)
 	if err != nil {
@@ -57,15 +57,42 @@ func (s *Server) endpointEditSubmit(w http.ResponseWriter, r *http.Request) erro
 		s.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
 		return nil
 	}
-	if e.Path != old.Path || e.URL != old.URL || e.MessageFormat != old.MessageFormat {
-		withSecret, emulator, stored, err := s.withStoredSecret(ctx, catalogEntry{Env: c.Env, Endpoint: e})
-		if err != nil {
-			return err
-		}
-		if !stored {
-			form.Message = "This change affects delivery, and the portal keeps no key to prove it works. Re-key the endpoint first, then edit it."
-			s.renderEdit(w, r, http.StatusConflict, old.Name, form)
-			return nil
+	moved := e.Path != old.Path || e.URL != old.URL
+	if moved || e.MessageFormat != old.MessageFormat {
+		var (
+			withSecret endpoint.ServiceEndpoint
+			emulator   bool
+		)
+		if moved {
+			// A stored secret is only ever sent to the destination it was proven with: a new
+			// path or URL is proved, and saved, with the key entered again.
+			in := endpoint.CredentialFromForm(r.PostForm)
+			field := secretField(e)
+			if in.Empty() {
+				msg := "You changed where “" + old.Name + "” sends. Enter its key again: a stored key is only ever sent to the address it was proven with."
+				form.Errors = web.FieldErrors{field: {msg}}
+				form.Message = msg
+				s.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
+				return nil
+			}
+			var errs web.FieldErrors
+			if withSecret, emulator, errs = pastedCredential(e, in); errs != nil {
+				form.Errors, form.Message = errs, "The key could not be used; nothing was saved."
+				s.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
+				return nil
+			}
+			e = withSecret
+		} else {
+			var stored bool
+			withSecret, emulator, stored, err = s.withStoredSecret(ctx, catalogEntry{Env: c.Env, Endpoint: e})
+			if err != nil {
+				return err
+			}
+			if !stored {
+				form.Message = "This change affects delivery, and the portal keeps no key to prove it works. Re-key the endpoint first, then edit it."
+				s.renderEdit(w, r, http.StatusConflict, old.Name, form)
+				return nil
+			}
 		}
 		rec, err := s.proveAndRecord(ctx, id, c.Env.ID, withSecret, emulator)
 		if err != nil {
@@ -80,6 +107,11 @@ func (s *Server) endpointEditSubmit(w http.ResponseWriter, r *http.Request) erro
 	}
 	if err := s.updateAudited(r, id, c, e, "endpoint.edit", "Dataverse did not save the changes"); err != nil {
 		return err
+	}
+	if moved {
+		if err := s.keepSecret(r, c.Env.ID, e); err != nil {
+			return err
+		}
 	}
 	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Changes to “" + e.Name + "” were saved."})
 	http.Redirect(w, r, web.EndpointURL(c.Env.ID, e.ID), http.StatusSeeOther)

@@ -71,6 +71,18 @@ func (s *Server) recordRun(ctx context.Context, id auth.Identity, env, endpointI
 	if err != nil {
 		return fmt.Errorf("record validation run: %w", err)
 	}
+	// Every test is an audit entry, passing or failing: it sends a real message with a secret.
+	a := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.test", Environment: env,
+		EndpointID: endpointID, Outcome: store.AuditSucceeded, Detail: summary, RequestID: RequestID(ctx)}
+	if endpointID == "" {
+		a.Action, a.Detail = "draft.validate", "Draft "+draftID+": "+summary
+	}
+	if !rec.Passed {
+		a.Outcome = store.AuditFailed
+	}
+	if _, err := s.Store.AppendAudit(ctx, a); err != nil {
+		return fmt.Errorf("audit the test: %w", err)
+	}
 	if endpointID != "" {
 		s.Catalog.FactsChanged(ctx, env, endpointID)
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/contoso/sbportal/store"
 )
 
 // TestOtherTeamsEndpointIsNotFound: someone who may not see an endpoint gets the answer an
@@ -76,5 +78,60 @@ func TestReadinessDetailsAreForAdmins(t *testing.T) {
 	admin, _ := w.signIn(t, "admin")
 	if code, b := body(admin, "/status"); code != http.StatusOK && code != http.StatusServiceUnavailable || !strings.Contains(b, `"checks"`) {
 		t.Fatalf("an admin's /status: %d %s", code, b)
+	}
+}
+
+// TestStoredKeyStaysWithItsAddress: changing where an endpoint sends needs the key entered
+// again; the stored key is not sent to the new address, and nothing changes. Every test is an
+// audit entry.
+func TestStoredKeyStaysWithItsAddress(t *testing.T) {
+	w := newWorld(t)
+	st, _ := w.addPortal(t, filepath.Join(t.TempDir(), "portal.db"))
+	rita := w.formsFor(t, "integration-registrar")
+	draft := rita.validatedDraft("Moving queue")
+	resp := rita.post("/drafts/"+draft+"/review", url.Values{"nav": {"save"}})
+	page := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d", resp.StatusCode)
+	}
+	id := page[strings.LastIndex(page, "/")+1:]
+	runs := func() int {
+		h, err := st.ValidationHistory(w.ctx, "contoso-dev", id, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(h)
+	}
+	before := runs()
+	edit := url.Values{"name": {"Moving queue"}, "messageformat": {"2"}, "userclaim": {"1"}, "path": {"somewhere-else"}}
+	resp, err := rita.forms.PostForm(w.front.URL+page+"/edit", edit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), "Enter its key again") {
+		t.Fatalf("a move without the key answered %d: %.300s", resp.StatusCode, body)
+	}
+	if runs() != before {
+		t.Fatal("the stored key was used to test the new address")
+	}
+	env, _ := w.envs.Get("contoso-dev")
+	if got, err := env.Client.Endpoint(w.ctx, id); err != nil || got.Path != "dataverse-queue" {
+		t.Fatalf("Dataverse's path is %q (%v)", got.Path, err)
+	}
+
+	// A test from the endpoint page is audited, like the wizard's validation was.
+	if resp := rita.post(page+"/test", url.Values{}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("test: %d", resp.StatusCode)
+	}
+	for _, action := range []string{"endpoint.test", "draft.validate"} {
+		audit, err := st.ListAudit(w.ctx, store.AuditFilter{Action: action})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(audit.Entries) == 0 || audit.Entries[0].Outcome != store.AuditSucceeded {
+			t.Fatalf("no %s audit entry: %+v", action, audit.Entries)
+		}
 	}
 }
