@@ -94,6 +94,9 @@ func (s *Server) endpointEditSubmit(w http.ResponseWriter, r *http.Request) erro
 				return nil
 			}
 		}
+		if err := s.allowTest(id, c.Env.ID+"/"+e.ID); err != nil {
+			return err
+		}
 		rec, err := s.proveAndRecord(ctx, id, c.Env.ID, withSecret, emulator)
 		if err != nil {
 			return err

@@ -55,6 +55,9 @@ func (s *Server) endpointRekeySubmit(w http.ResponseWriter, r *http.Request) err
 		s.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
 		return nil
 	}
+	if err := s.allowTest(id, c.Env.ID+"/"+e.ID); err != nil {
+		return err
+	}
 	rec, err := s.proveAndRecord(ctx, id, c.Env.ID, e, emulator)
 	if err != nil {
 		return err

@@ -97,6 +97,8 @@ func defaultText(status int) (title, message string) {
 		return "You cannot do this", "Your roles do not allow this action. Ask your portal administrator for the role you need."
 	case http.StatusNotFound:
 		return "Page not found", "The address may be mistyped, or the page has moved or been deleted. Check the address, or start from the endpoints list."
+	case http.StatusTooManyRequests:
+		return "Too many requests", "Wait a little and try again."
 	case http.StatusConflict:
 		return "Changed in the meantime", "Someone (maybe you, in another window) changed this since you opened the page. Reload the page and try again."
 	case http.StatusMethodNotAllowed:

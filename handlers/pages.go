@@ -34,9 +34,12 @@ type Pages struct {
 
 	// Faults stops saves at chosen points in fault-injection tests; nil in production.
 	Faults *Faults
+	// TestLimits bound how often people may test endpoints; zero fields take the defaults.
+	TestLimits TestLimits
 
-	listPages pageCache
-	listRows  rowCache
+	testLimiter testLimiter
+	listPages   pageCache
+	listRows    rowCache
 }
 
 func (p *Pages) now() time.Time {
