@@ -1,18 +1,26 @@
 package auth
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,14 +91,19 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now. Tests move it to check expiry.
 	Now func() time.Time
+	// Logger receives what an operator should fix in the provider's setup (a sign-out the
+	// provider did not complete, a userinfo answer that could not be used); nil discards.
+	Logger *slog.Logger
 }
 
 // Authenticator signs people in and out and finds the session of each request.
 type Authenticator struct {
 	cfg        Config
 	oauth      oauth2.Config
+	provider   *oidc.Provider
 	verifier   *oidc.IDTokenVerifier
 	endSession string
+	log        *slog.Logger
 	// tenantIssuer matches the iss of a multi-tenant provider and captures its tenant id; nil
 	// for a single-tenant issuer, whose iss go-oidc checks exactly.
 	tenantIssuer   *regexp.Regexp
@@ -99,8 +112,11 @@ type Authenticator struct {
 	secure         bool
 	sessionCookie  string
 	flowCookie     string
+	hintCookie     string // the ID token for the provider's sign-out (id_token_hint)
+	signOutCookie  string // a sign-out sent to the provider that has not come back yet
 	sessionIDs     *securecookie.SecureCookie
 	flows          *securecookie.SecureCookie
+	hints          cipher.AEAD
 	now            func() time.Time
 }
 
@@ -139,7 +155,10 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 		ctx = oidc.ClientContext(ctx, cfg.HTTPClient)
 	}
 
-	a := &Authenticator{cfg: cfg, now: cfg.Now, secure: cfg.BaseURL.Scheme == "https"}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Authenticator{cfg: cfg, now: cfg.Now, secure: cfg.BaseURL.Scheme == "https", log: cfg.Logger}
 	provider, err := oidc.NewProvider(ctx, cfg.Issuer)
 	var mismatch *oidc.IssuerMismatchError
 	if errors.As(err, &mismatch) && strings.Count(mismatch.Discovered, tenantPlaceholder) == 1 {
@@ -155,6 +174,7 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: discover the OpenID provider at %s: %w", cfg.Issuer, err)
 	}
+	a.provider = provider
 	a.allowedTenants = slices.Clone(cfg.AllowedTenants)
 	a.verifier = provider.Verifier(&oidc.Config{ClientID: cfg.ClientID, SkipIssuerCheck: a.tenantIssuer != nil, Now: cfg.Now})
 
@@ -178,12 +198,16 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	a.mapping = identityMapping{claims: cfg.Claims.withDefaults(), roleValues: cfg.RoleValues,
 		teamsByGroup: cfg.TeamsByGroup, teamsByRole: cfg.TeamsByRole}
 
-	a.sessionCookie, a.flowCookie = "portal_session", "portal_signin"
+	a.sessionCookie, a.flowCookie, a.hintCookie, a.signOutCookie = "portal_session", "portal_signin", "portal_idhint", "portal_signout"
 	if a.secure {
 		// __Host- cookies are only accepted over https, for path /, without a Domain: no
 		// subdomain can set or shadow them.
-		a.sessionCookie, a.flowCookie = "__Host-"+a.sessionCookie, "__Host-"+a.flowCookie
+		for _, name := range []*string{&a.sessionCookie, &a.flowCookie, &a.hintCookie, &a.signOutCookie} {
+			*name = "__Host-" + *name
+		}
 	}
+	block, _ := aes.NewCipher(deriveKey(cfg.SessionKey, "id token hint encryption"))
+	a.hints, _ = cipher.NewGCM(block)
 	a.sessionIDs = securecookie.New(deriveKey(cfg.SessionKey, "session id signing"), nil)
 	a.sessionIDs.MaxAge(int(cfg.MaxAge / time.Second))
 	a.sessionIDs.SetSerializer(securecookie.JSONEncoder{})
@@ -347,6 +371,9 @@ func (a *Authenticator) FinishSignIn(w http.ResponseWriter, r *http.Request) (Se
 	if err := a.checkTenant(idToken.Issuer, claims); err != nil {
 		return Session{}, "", err
 	}
+	if a.mapping.lacksProfile(claims) {
+		a.addUserInfo(ctx, tok, idToken.Subject, claims)
+	}
 	id, err := a.mapping.identity(claims)
 	if err != nil {
 		var overage *GroupsOverageError
@@ -367,7 +394,45 @@ func (a *Authenticator) FinishSignIn(w http.ResponseWriter, r *http.Request) (Se
 	if err != nil {
 		return Session{}, "", err
 	}
+	if id.Name == unnamed {
+		a.log.WarnContext(ctx, "sign-in: neither the ID token nor userinfo names the person, so pages show \""+unnamed+"\"; "+
+			"set PORTAL_OIDC_NAME_CLAIM to the claim that holds the name, or have the provider issue name, preferred_username or email",
+			slog.String("user", id.Key), slog.String("name_claim", a.mapping.claims.Name))
+	}
+	hint, _ := claims["login_hint"].(string)
+	a.setSignOutHint(w, raw, hint)
 	return sess, flow.Return, nil
+}
+
+// addUserInfo fills the profile claims the ID token lacks (the configured name claim, name,
+// preferred_username, email) from the provider's userinfo endpoint, as many providers put
+// them only there. Only profile claims are taken: roles, groups and the identity itself come
+// from the verified ID token alone. An answer for another subject is ignored.
+func (a *Authenticator) addUserInfo(ctx context.Context, tok *oauth2.Token, subject string, claims map[string]any) {
+	if a.provider.UserInfoEndpoint() == "" {
+		return
+	}
+	info, err := a.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		a.log.WarnContext(ctx, "sign-in: the provider's userinfo endpoint did not answer; names come from the ID token only", slog.String("err", err.Error()))
+		return
+	}
+	if info.Subject != subject {
+		a.log.WarnContext(ctx, "sign-in: userinfo answered for another subject than the ID token's; ignored")
+		return
+	}
+	var profile map[string]any
+	if err := info.Claims(&profile); err != nil {
+		return
+	}
+	for _, name := range a.mapping.profileClaims() {
+		if s, _ := lookupClaim(claims, name).(string); s != "" {
+			continue
+		}
+		if v, ok := lookupClaim(profile, name).(string); ok && v != "" {
+			claims[name] = v
+		}
+	}
 }
 
 // checkTenant enforces the allowed-tenant list: for a multi-tenant issuer, iss must name the
@@ -478,7 +543,10 @@ func (a *Authenticator) Authenticate(w http.ResponseWriter, r *http.Request) (Se
 
 // SignOut ends the request's session (server-side and cookie) and returns where to send the
 // browser: the provider's end-session endpoint when it has one (which comes back to
-// SignedOutPath), otherwise SignedOutPath itself.
+// SignedOutPath), otherwise SignedOutPath itself. The provider is told which application signs
+// out (client_id) and who (id_token_hint, the ID token of the sign-in; logout_hint when Entra
+// ID sent a login_hint claim), so it can return to SignedOutPath without asking; it does so
+// only when that address is registered with it (see PostLogoutRedirectURI).
 func (a *Authenticator) SignOut(w http.ResponseWriter, r *http.Request) (string, error) {
 	if id, ok := a.sessionID(r); ok {
 		if err := a.cfg.Sessions.DeleteSession(r.Context(), id); err != nil {
@@ -488,13 +556,115 @@ func (a *Authenticator) SignOut(w http.ResponseWriter, r *http.Request) (string,
 	if _, err := r.Cookie(a.sessionCookie); err == nil {
 		a.clearSessionCookie(w)
 	}
+	idToken, loginHint := a.signOutHint(w, r)
 	if a.endSession == "" {
 		return SignedOutPath, nil
 	}
 	u, _ := url.Parse(a.endSession)
 	q := u.Query()
-	q.Set("post_logout_redirect_uri", strings.TrimSuffix(a.cfg.BaseURL.String(), "/")+SignedOutPath)
+	q.Set("post_logout_redirect_uri", a.PostLogoutRedirectURI())
 	q.Set("client_id", a.cfg.ClientID)
+	if idToken != "" {
+		q.Set("id_token_hint", idToken)
+	}
+	if loginHint != "" {
+		q.Set("logout_hint", loginHint)
+	}
 	u.RawQuery = q.Encode()
+	// Noted until the provider sends the browser back: if it never does, the next visit says so
+	// (SignOutNotCompleted).
+	http.SetCookie(w, sessions.NewCookie(a.signOutCookie, strconv.FormatInt(a.now().Unix(), 10), a.cookieOptions(int(signOutReturnTTL/time.Second))))
 	return u.String(), nil
+}
+
+// signOutReturnTTL is how long a sign-out waits for the provider to send the browser back.
+const signOutReturnTTL = 15 * time.Minute
+
+// PostLogoutRedirectURI is where the provider sends the browser after signing out:
+// BaseURL + SignedOutPath. It must be registered with the provider (Entra ID: as a redirect
+// URI of the app registration).
+func (a *Authenticator) PostLogoutRedirectURI() string {
+	return strings.TrimSuffix(a.cfg.BaseURL.String(), "/") + SignedOutPath
+}
+
+// SignedOut notes that the provider sent the browser back after signing out.
+func (a *Authenticator) SignedOut(w http.ResponseWriter, r *http.Request) {
+	if _, err := r.Cookie(a.signOutCookie); err == nil {
+		http.SetCookie(w, sessions.NewCookie(a.signOutCookie, "", a.cookieOptions(-1)))
+	}
+}
+
+// SignOutNotCompleted reports, once, that this browser was sent to the provider to sign out
+// and came back to the portal without passing SignedOutPath: the provider did not redirect,
+// most often because PostLogoutRedirectURI is not registered with it. The message says what
+// to register, for the log.
+func (a *Authenticator) SignOutNotCompleted(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if _, err := r.Cookie(a.signOutCookie); err != nil {
+		return "", false
+	}
+	http.SetCookie(w, sessions.NewCookie(a.signOutCookie, "", a.cookieOptions(-1)))
+	return "the identity provider did not send the browser back to " + a.PostLogoutRedirectURI() + " after sign-out, so people see the provider's page (often an error) instead of the portal's: " +
+		"register " + a.PostLogoutRedirectURI() + " as a post-logout redirect URI of application " + a.cfg.ClientID +
+		" (Entra ID: App registrations > the portal > Authentication > Web > Redirect URIs)", true
+}
+
+// signOutHintPayload is what the sign-out hint cookie carries, sealed.
+type signOutHintPayload struct {
+	IDToken   string `json:"t"`
+	LoginHint string `json:"h,omitempty"`
+}
+
+// maxHintCookie keeps the hint cookie within what every browser stores (4096 bytes with its
+// name and attributes). An ID token too large for it (very many groups) is not kept; sign-out
+// then names the application only.
+const maxHintCookie = 3800
+
+// setSignOutHint keeps the ID token (and Entra's login_hint) for the provider's sign-out in a
+// cookie, compressed and sealed with AES-GCM: the session holds no tokens, and the ID token
+// names the person.
+func (a *Authenticator) setSignOutHint(w http.ResponseWriter, idToken, loginHint string) {
+	plain, _ := json.Marshal(signOutHintPayload{IDToken: idToken, LoginHint: loginHint})
+	var buf bytes.Buffer
+	zw, _ := flate.NewWriter(&buf, flate.BestCompression)
+	_, _ = zw.Write(plain)
+	_ = zw.Close()
+	nonce := make([]byte, a.hints.NonceSize())
+	_, _ = rand.Read(nonce)
+	v := base64.RawURLEncoding.EncodeToString(a.hints.Seal(nonce, nonce, buf.Bytes(), []byte(a.hintCookie)))
+	if len(v) > maxHintCookie {
+		a.log.Info("sign-in: the ID token is too large to keep for sign-out; sign-out names the application only", slog.Int("bytes", len(idToken)))
+		v = ""
+	}
+	maxAge := int(a.cfg.MaxAge / time.Second)
+	if v == "" {
+		maxAge = -1
+	}
+	http.SetCookie(w, sessions.NewCookie(a.hintCookie, v, a.cookieOptions(maxAge)))
+}
+
+// signOutHint reads and clears the sign-out hint cookie; empty strings when there is none.
+func (a *Authenticator) signOutHint(w http.ResponseWriter, r *http.Request) (idToken, loginHint string) {
+	c, err := r.Cookie(a.hintCookie)
+	if err != nil {
+		return "", ""
+	}
+	http.SetCookie(w, sessions.NewCookie(a.hintCookie, "", a.cookieOptions(-1)))
+	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(sealed) < a.hints.NonceSize() {
+		return "", ""
+	}
+	nonce, ct := sealed[:a.hints.NonceSize()], sealed[a.hints.NonceSize():]
+	zipped, err := a.hints.Open(nil, nonce, ct, []byte(a.hintCookie))
+	if err != nil {
+		return "", ""
+	}
+	plain, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(zipped)), 64<<10))
+	if err != nil {
+		return "", ""
+	}
+	var p signOutHintPayload
+	if json.Unmarshal(plain, &p) != nil {
+		return "", ""
+	}
+	return p.IDToken, p.LoginHint
 }

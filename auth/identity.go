@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -45,11 +46,12 @@ func IdentityFrom(ctx context.Context) (Identity, bool) {
 }
 
 // ClaimNames say where in the ID token the portal finds each fact. A name may be a dotted path
-// into nested objects (Keycloak: "realm_access.roles").
+// into nested objects (Keycloak: "realm_access.roles"). Name and username are read from the ID
+// token, and from the provider's userinfo endpoint when the ID token lacks them.
 type ClaimNames struct {
 	Roles    string // default "roles" (Entra ID app roles)
 	Groups   string // default "groups"
-	Name     string // default "name"
+	Name     string // default "name"; falls back to "name", then the username
 	Username string // default "preferred_username", falling back to "email"
 }
 
@@ -92,15 +94,33 @@ type identityMapping struct {
 	teamsByRole  map[string]string
 }
 
+// unnamed is the name of a person whose provider tells none (the sign-in logs what to set).
+const unnamed = "Signed-in user"
+
+// profileClaims are the claims that name a person, in the order they are tried.
+func (m identityMapping) profileClaims() []string {
+	var names []string
+	for _, n := range []string{m.claims.Name, "name", m.claims.Username, "email"} {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// lacksProfile reports ID token claims without a name or without a username: the provider may
+// tell them at its userinfo endpoint.
+func (m identityMapping) lacksProfile(claims map[string]any) bool {
+	str := func(name string) string { s, _ := lookupClaim(claims, name).(string); return s }
+	return str(m.claims.Name) == "" && str("name") == "" || str(m.claims.Username) == "" && str("email") == ""
+}
+
 func (m identityMapping) identity(claims map[string]any) (Identity, error) {
 	str := func(name string) string { s, _ := lookupClaim(claims, name).(string); return s }
 	id := Identity{
-		Name:     str(m.claims.Name),
-		Username: str(m.claims.Username),
+		Name:     cmp.Or(str(m.claims.Name), str("name")),
+		Username: cmp.Or(str(m.claims.Username), str("email")),
 		Tenant:   str("tid"),
-	}
-	if id.Username == "" {
-		id.Username = str("email")
 	}
 	if id.Name == "" {
 		id.Name = id.Username
@@ -113,7 +133,7 @@ func (m identityMapping) identity(claims map[string]any) (Identity, error) {
 		return Identity{}, fmt.Errorf("the ID token has neither tid and oid nor iss and sub")
 	}
 	if id.Name == "" {
-		id.Name = "Signed-in user"
+		id.Name = unnamed
 	}
 
 	roleValues := claimStrings(lookupClaim(claims, m.claims.Roles))

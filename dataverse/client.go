@@ -45,13 +45,18 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
+// DefaultMaxWait is RetryPolicy.MaxWait's default.
+const DefaultMaxWait = 5 * time.Second
+
 // RetryPolicy bounds how a Client retries 429, 502, 503, 504 and lost connections.
 type RetryPolicy struct {
 	// MaxAttempts is the number of requests sent at most, first included (default 5; 1
 	// disables retries).
 	MaxAttempts int
-	// MaxWait is the total time spent waiting between attempts (default 60s). A Retry-After
-	// that would exceed it ends the call with a Throttled error instead of waiting.
+	// MaxWait is the total time spent waiting between attempts (default 5s). A Retry-After
+	// that would exceed it ends the call with a Throttled error instead of waiting: a person
+	// is told at once, and background work (the catalog) waits out Retry-After itself. Short,
+	// so that a failure is named while a page still waits for it.
 	MaxWait time.Duration
 	// BaseDelay is the first backoff when the server gave no Retry-After (default 500ms);
 	// it doubles per attempt up to MaxDelay (default 10s), with jitter.
@@ -64,7 +69,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.MaxAttempts = 5
 	}
 	if p.MaxWait <= 0 {
-		p.MaxWait = 60 * time.Second
+		p.MaxWait = DefaultMaxWait
 	}
 	if p.BaseDelay <= 0 {
 		p.BaseDelay = 500 * time.Millisecond
@@ -237,8 +242,8 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("dataverse: %s: %w", r.op, ctx.Err())
 			}
-			last = &Error{Kind: Unavailable, Op: r.op, Message: "no answer from " + c.envURL, Err: err}
-			if !r.safe {
+			last = &Error{Kind: Unavailable, Op: r.op, Message: "no answer from " + c.envURL, Err: err, url: c.envURL}
+			if !r.safe || retryCannotHelp(err) {
 				last.Attempts = attempt
 				return nil, last
 			}
@@ -276,7 +281,7 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		delay += rand.N(delay/10 + 50*time.Millisecond)
 		if err := c.sleep(ctx, delay); err != nil {
 			// Keep why we were waiting: "context deadline exceeded" alone says too little.
-			return nil, fmt.Errorf("dataverse: %s: %w (while waiting to retry after: %s)", r.op, err, last.cause())
+			return nil, fmt.Errorf("dataverse: %s: %w (while waiting to retry after: %s)", r.op, err, last.withoutOp())
 		}
 		waited += delay
 	}

@@ -321,7 +321,7 @@ func TestFilters(t *testing.T) {
 }
 
 func TestThrottlingHonoursRetryAfter(t *testing.T) {
-	s := newStack(t)
+	s := newStack(t, func(o *dataverse.Options) { o.Retry.MaxWait = 10 * time.Second })
 	seedMany(t, s.org, 2)
 	s.org.InjectFault(emulator.Fault{Method: "GET", Path: "serviceendpoints", Status: 429, RetryAfter: 3 * time.Second, Times: 2})
 	got, err := s.client.ListEndpoints(context.Background(), dataverse.ListOptions{})
@@ -537,7 +537,7 @@ func TestStepsListedAndCascadeDeleted(t *testing.T) {
 }
 
 func TestContextCancellation(t *testing.T) {
-	s := newStack(t, func(o *dataverse.Options) { o.Sleep = nil })
+	s := newStack(t, func(o *dataverse.Options) { o.Sleep, o.Retry.MaxWait = nil, 2*time.Minute })
 	// Cancelled while the server is slow to answer.
 	s.org.InjectFault(emulator.Fault{Latency: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -585,6 +585,16 @@ func TestWrongSecretIsUnauthorized(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong") && strings.Contains(err.Error(), "client_secret=wrong") {
 		t.Fatalf("error leaks the secret: %v", err)
+	}
+	// Named as a token error with Entra's code and what to fix, not retried.
+	var de *dataverse.Error
+	if !errors.As(err, &de) || de.Cause() != dataverse.CauseToken || de.AADSTS() != "AADSTS7000215" {
+		t.Fatalf("err = %v, want a token error with AADSTS7000215", err)
+	}
+	for _, want := range []string{"AADSTS7000215", "not its Secret ID", "Retrying will not help"} {
+		if got := dataverse.Explain(err); !strings.Contains(got, want) {
+			t.Errorf("Explain = %q, want %q", got, want)
+		}
 	}
 }
 

@@ -364,13 +364,15 @@ func (e *Environments) ForTeams(teams []string) []*Environment {
 
 // EnvironmentStatus is one environment's readiness: WhoAmI answered, or why not.
 type EnvironmentStatus struct {
-	ID          string        `json:"id"`
-	DisplayName string        `json:"displayName"`
-	URL         string        `json:"url"`
-	OK          bool          `json:"ok"`
-	Problem     string        `json:"problem,omitempty"`
-	UserID      string        `json:"userId,omitempty"`
-	Took        time.Duration `json:"-"`
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+	URL         string `json:"url"`
+	OK          bool   `json:"ok"`
+	Problem     string `json:"problem,omitempty"`
+	// Cause classifies the problem (see Cause); empty when OK or not a Dataverse failure.
+	Cause  Cause         `json:"cause,omitempty"`
+	UserID string        `json:"userId,omitempty"`
+	Took   time.Duration `json:"-"`
 	// TookMillis is Took for JSON (readiness pages).
 	TookMillis int64 `json:"tookMs"`
 }
@@ -390,9 +392,15 @@ func (e *Environments) Check(ctx context.Context) []EnvironmentStatus {
 			who, err := env.Client.WhoAmI(cctx)
 			st.Took = time.Since(start)
 			st.TookMillis = st.Took.Milliseconds()
-			if err != nil {
-				st.Problem = describeProblem(err, e.checkTimeout)
-			} else {
+			var de *Error
+			switch {
+			case errors.As(err, &de):
+				st.Problem, st.Cause = describeProblem(err, e.checkTimeout), de.Cause()
+			case errors.Is(err, context.DeadlineExceeded):
+				st.Problem, st.Cause = describeProblem(err, e.checkTimeout), CauseTimeout
+			case err != nil:
+				st.Problem, st.Cause = describeProblem(err, e.checkTimeout), CauseUnknown
+			default:
 				st.OK, st.UserID = true, who.UserID
 			}
 			out[i] = st

@@ -2,13 +2,18 @@ package dataverse
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -61,6 +66,148 @@ func (k Kind) String() string {
 // Error makes a Kind usable as an errors.Is target.
 func (k Kind) Error() string { return "dataverse: " + k.String() }
 
+// Cause says what failed, finer than Kind and in the terms an operator checks first: the
+// certificate, the name, the network, the token, or which answer Dataverse gave.
+type Cause string
+
+// Causes of failure.
+const (
+	CauseTLS          Cause = "tls"          // the certificate is not trusted, or the TLS handshake failed
+	CauseDNS          Cause = "dns"          // the host name does not resolve
+	CauseRefused      Cause = "refused"      // nothing accepted the connection
+	CauseNetwork      Cause = "network"      // the connection broke or the host cannot be reached
+	CauseTimeout      Cause = "timeout"      // no answer in time
+	CauseToken        Cause = "token"        // Entra ID (or the credential) gave no token
+	CauseUnauthorized Cause = "unauthorized" // Dataverse refused the token (401)
+	CauseForbidden    Cause = "forbidden"    // Dataverse refused access (403)
+	CauseThrottled    Cause = "throttled"    // service protection limits (429)
+	CauseServer       Cause = "server"       // Dataverse failed (5xx)
+	CauseRequest      Cause = "request"      // another answer about the request (400, 404, 409, 412, ...)
+	CauseUnknown      Cause = "unknown"      // an answer that could not be read
+)
+
+// Cause classifies the failure; see the Cause constants.
+func (e *Error) Cause() Cause {
+	switch {
+	case e.Kind == Unauthorized && e.Status == 0:
+		return CauseToken
+	case e.Status == http.StatusUnauthorized:
+		return CauseUnauthorized
+	case e.Status == http.StatusForbidden:
+		return CauseForbidden
+	case e.Status == http.StatusTooManyRequests:
+		return CauseThrottled
+	case e.Status >= 500:
+		return CauseServer
+	case e.Status != 0:
+		return CauseRequest
+	case e.Err != nil:
+		return transportCause(e.Err)
+	}
+	return CauseUnknown
+}
+
+// transportCause classifies an error of the HTTP transport (no answer arrived).
+func transportCause(err error) Cause {
+	var (
+		dnsErr *net.DNSError
+		ne     net.Error
+	)
+	switch {
+	case certificateProblem(err) != "":
+		return CauseTLS
+	case errors.As(err, &dnsErr):
+		return CauseDNS
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return CauseRefused
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return CauseTimeout
+	}
+	return CauseNetwork
+}
+
+// retryCannotHelp reports a transport failure that sending again cannot fix: a certificate the
+// portal does not trust, a name that does not exist.
+func retryCannotHelp(err error) bool {
+	var dnsErr *net.DNSError
+	return certificateProblem(err) != "" || errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+// certificateProblem describes a TLS failure in plain words, or "" when err is not one.
+func certificateProblem(err error) string {
+	var (
+		unknownCA   x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidCert x509.CertificateInvalidError
+		verifyErr   *tls.CertificateVerificationError
+		recordErr   tls.RecordHeaderError
+		alert       tls.AlertError
+	)
+	switch {
+	case errors.As(err, &hostErr):
+		return "its certificate is not valid for " + hostErr.Host
+	case errors.As(err, &unknownCA):
+		return "its certificate is signed by an authority the portal does not trust"
+	case errors.As(err, &invalidCert):
+		if invalidCert.Reason == x509.Expired {
+			return "its certificate has expired or is not yet valid"
+		}
+		return "its certificate is not valid"
+	case errors.As(err, &verifyErr):
+		return "its certificate could not be verified"
+	case errors.As(err, &recordErr):
+		return "it does not speak TLS on that port"
+	case errors.As(err, &alert):
+		return "it ended the TLS handshake (" + alert.Error() + ")"
+	}
+	return ""
+}
+
+// aadstsRE finds Entra ID's error code (AADSTS7000222) in a token failure.
+var aadstsRE = regexp.MustCompile(`AADSTS(\d+)`)
+
+// AADSTS is Entra ID's error code of a token failure ("AADSTS7000222"), or "".
+func (e *Error) AADSTS() string {
+	if e.Cause() != CauseToken || e.Err == nil {
+		return ""
+	}
+	return aadstsRE.FindString(e.Err.Error())
+}
+
+// aadstsFixes say what to fix for the Entra ID errors an operator meets most, by code.
+var aadstsFixes = map[string]string{
+	"AADSTS7000222": "The client secret has expired: create a new one in the app registration (Certificates & secrets) and put its Value where the environment's credential reads it (clientSecretEnv).",
+	"AADSTS7000215": "The client secret is wrong: use the secret's Value, not its Secret ID, of the app registration that clientId names.",
+	"AADSTS700016":  "No application with this clientId exists in the tenant: check clientId and tenantId.",
+	"AADSTS90002":   "The tenant does not exist: check tenantId.",
+	"AADSTS900023":  "The tenant id is not valid: check tenantId.",
+	"AADSTS700027":  "The certificate is not registered on the app registration or has expired: upload the current one under Certificates & secrets.",
+	"AADSTS700024":  "The client assertion is outside its validity window: check the clock of the machine running the portal.",
+	"AADSTS500011":  "The environment URL is not a resource of this tenant: check the environment URL and that the environment belongs to this tenant.",
+	"AADSTS7000112": "The application is disabled: enable its service principal (Enterprise applications).",
+	"AADSTS53003":   "A Conditional Access policy blocked the token: exclude the portal's service principal from it or satisfy it.",
+}
+
+// LogValue logs the failure as fields a log search can group by (cause, status, code,
+// AADSTS code, Retry-After) with Explain's words; it never holds secrets, as Error never does.
+func (e *Error) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("op", e.Op), slog.String("kind", e.Kind.String()), slog.String("cause", string(e.Cause()))}
+	if e.Status != 0 {
+		attrs = append(attrs, slog.Int("status", e.Status))
+	}
+	if e.Code != "" {
+		attrs = append(attrs, slog.String("code", e.Code))
+	}
+	if a := e.AADSTS(); a != "" {
+		attrs = append(attrs, slog.String("aadsts", a))
+	}
+	if e.RetryAfter > 0 {
+		attrs = append(attrs, slog.Duration("retry_after", e.RetryAfter))
+	}
+	attrs = append(attrs, slog.Int("attempts", e.Attempts), slog.String("explain", Explain(e)), slog.String("error", oneLine(e)))
+	return slog.GroupValue(attrs...)
+}
+
 // Dataverse error codes the client recognises. Dataverse writes them as 0x-prefixed hex of the
 // HRESULT; the same codes appear as negative decimals (-2147220937) in .NET tooling.
 const (
@@ -86,6 +233,8 @@ type Error struct {
 	Attempts int
 	// Err is the underlying transport or credential error, if any.
 	Err error
+	// url is the environment URL when no answer arrived, for the explanation.
+	url string
 }
 
 // Error reads "dataverse: create serviceendpoint X: forbidden (403 0x80040220): Principal user ...".
@@ -121,8 +270,8 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// cause is the error without its "dataverse: <op>:" prefix.
-func (e *Error) cause() string {
+// withoutOp is the error without its "dataverse: <op>:" prefix.
+func (e *Error) withoutOp() string {
 	c := *e
 	c.Op = ""
 	return strings.TrimPrefix(c.Error(), "dataverse: ")
@@ -235,6 +384,9 @@ func Explain(err error) string {
 		}
 		return "Dataverse refused access (" + de.detail() + "). An administrator must give the portal's application user a security role with the service endpoint privileges."
 	case Unauthorized:
+		if fix, ok := aadstsFixes[de.AADSTS()]; ok {
+			return "The portal could not get a token for Dataverse: " + strings.TrimRight(tokenProblem(de.Err), ". ") + ". " + fix + " Retrying will not help."
+		}
 		if de.Status == 0 {
 			return "The portal could not get a token for Dataverse: " + strings.TrimRight(tokenProblem(de.Err), ". ") + ". An administrator should check the environment's credential: tenantId, clientId and the secret or certificate."
 		}
@@ -255,9 +407,36 @@ func Explain(err error) string {
 		}
 		return "Dataverse rejected the request as invalid (" + de.detail() + "). Check the values and try again."
 	case Unavailable:
+		if s := explainTransport(de); s != "" {
+			return s
+		}
 		return "Dataverse could not be reached or did not answer usefully (" + de.detail() + "). Try again in a minute; if it keeps failing, check the environment URL and the environment's health in the Power Platform admin center."
 	}
 	return "Dataverse gave an unexpected answer (" + de.detail() + "). Try again; if it keeps happening, tell the portal's administrators."
+}
+
+// explainTransport says what a failure without an answer means, by its cause ("" for causes
+// the generic wording covers).
+func explainTransport(e *Error) string {
+	where := "Dataverse"
+	if e.url != "" {
+		where = e.url
+	}
+	var dnsErr *net.DNSError
+	switch e.Cause() {
+	case CauseTLS:
+		return "The portal does not trust " + where + ": " + certificateProblem(e.Err) + ". Retrying will not help: check the environment URL, and if a proxy inspects TLS on the way, make the portal trust that proxy's certificate authority (for example with SSL_CERT_FILE)."
+	case CauseDNS:
+		if errors.As(e.Err, &dnsErr) && dnsErr.IsNotFound {
+			return "The host name of " + where + " does not exist in DNS. Retrying will not help: check the environment URL in PORTAL_CONFIG."
+		}
+		return "The host name of " + where + " could not be looked up (" + oneLine(e.Err) + "). Check the DNS servers the portal uses; the portal tries again."
+	case CauseRefused:
+		return "Nothing accepted the connection to " + where + " (connection refused). Check the environment URL and that firewalls and proxies let the portal connect out on port 443."
+	case CauseTimeout:
+		return "No answer from " + where + " in time (" + oneLine(e.Err) + "). Check the network path from the portal (firewall, proxy); the portal tries again."
+	}
+	return ""
 }
 
 // privilegeRE finds a privilege name such as prvCreateServiceEndpoint in Dataverse's message.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"log/slog"
 	"net/http"
 )
 
@@ -9,6 +10,10 @@ import (
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Auth == nil {
 		return errNoAuth
+	}
+	if hint, ok := s.cfg.Auth.SignOutNotCompleted(w, r); ok {
+		s.log.WarnContext(r.Context(), "sign-out did not complete at the identity provider: "+hint,
+			slog.String("request_id", RequestID(r.Context())))
 	}
 	target, err := s.cfg.Auth.StartSignIn(w, r.URL.Query().Get("return"))
 	if err != nil {

@@ -26,6 +26,7 @@ func (s *Server) signedOut(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Auth == nil {
 		return errNoAuth
 	}
+	s.cfg.Auth.SignedOut(w, r)
 	s.render(w, r, http.StatusOK, web.SignedOut(s.page(w, r, "Signed out", ""), s.cfg.Auth.SignInURL("/")))
 	return nil
 }

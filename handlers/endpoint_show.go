@@ -208,7 +208,7 @@ func auditRows(entries []store.AuditEntry) []web.AuditRow {
 	var rows []web.AuditRow
 	for _, e := range entries {
 		row := web.AuditRow{When: e.At, Who: e.ActorName, Action: e.Action, Environment: e.Environment,
-			Endpoint: e.EndpointName, Outcome: string(e.Outcome), Detail: e.Detail}
+			Endpoint: cmp.Or(e.EndpointName, e.EndpointID), Outcome: string(e.Outcome), Detail: e.Detail}
 		if e.EndpointID != "" && e.Action != "endpoint.delete" {
 			row.EndpointURL = web.EndpointURL(e.Environment, e.EndpointID)
 		}

@@ -5,14 +5,18 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/a-h/templ"
+
+	"github.com/contoso/sbportal/store"
 )
 
 type ctxKey int
@@ -64,12 +68,15 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer (flush, deadlines).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// accessLog writes one structured line per request. It logs the path without the query
-// string: sign-in callbacks carry authorization codes there.
+// accessLog writes one structured line per request, with the client's address (see
+// TrustProxies), which it also hands to the store for the request's audit entries. It logs the
+// path without the query string: sign-in callbacks carry authorization codes there.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		client := clientOf(r)
+		r = r.WithContext(store.WithClientAddress(r.Context(), client.addr))
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
@@ -85,9 +92,105 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)),
-			slog.String("remote", r.RemoteAddr),
+			slog.String("client", client.addr),
+			slog.String("remote", client.peer),
+			slog.String("proto", client.proto),
 		)
 	})
+}
+
+// client is where a request came from.
+type client struct {
+	addr  string // the client's IP address
+	peer  string // the connection's remote address: the client's, or the nearest proxy's
+	proto string // "https" or "http", as the client used it
+}
+
+type clientKey struct{}
+
+// clientOf is the request's client: as TrustProxies found it, or the connection's peer.
+func clientOf(r *http.Request) client {
+	if c, ok := r.Context().Value(clientKey{}).(client); ok {
+		return c
+	}
+	c := client{addr: r.RemoteAddr, peer: r.RemoteAddr, proto: "http"}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		c.addr = ap.Addr().Unmap().String()
+	}
+	if r.TLS != nil {
+		c.proto = "https"
+	}
+	return c
+}
+
+// TrustProxies wraps the portal's handler for a portal behind reverse proxies (load balancers,
+// TLS terminators) at the addresses in trusted. On a request whose connection comes from one
+// of them it honours X-Forwarded-For (the client is the nearest address in it that is not a
+// trusted proxy), X-Forwarded-Proto and X-Forwarded-Host (the host the client asked for, which
+// the cross-origin check compares with Origin). From anyone else the headers are ignored:
+// otherwise any client could choose the address the log and the audit record. Without trusted
+// proxies it returns h unchanged.
+func TrustProxies(trusted []netip.Prefix, h http.Handler) http.Handler {
+	if len(trusted) == 0 {
+		return h
+	}
+	isTrusted := func(a netip.Addr) bool {
+		a = a.Unmap()
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := clientOf(r)
+		peer, err := netip.ParseAddr(c.addr)
+		if err != nil || !isTrusted(peer) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		// The rightmost address not of a trusted proxy is the client; every hop to its right
+		// is one of ours and appended what it saw. Without one, the leftmost is the best known.
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // a hop we cannot read: trust nothing further left
+			}
+			c.addr = a.Unmap().String()
+			if !isTrusted(a) {
+				break
+			}
+		}
+		if proto := strings.ToLower(firstForwarded(r, "X-Forwarded-Proto")); proto == "https" || proto == "http" {
+			c.proto = proto
+		}
+		if host := firstForwarded(r, "X-Forwarded-Host"); validHost(host) {
+			r.Host = host
+		}
+		r.RemoteAddr = c.addr
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)))
+	})
+}
+
+// firstForwarded is the first (client-side) value of a forwarded header.
+func firstForwarded(r *http.Request, name string) string {
+	v, _, _ := strings.Cut(r.Header.Get(name), ",")
+	return strings.TrimSpace(v)
+}
+
+// validHost accepts a host or host:port as a Host header may carry it.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // recoverPanics turns a panic into a logged error and a 500 page carrying the request id.
@@ -145,6 +248,34 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		}
+		// Forms are read here, once: a handler's PostFormValue would swallow the limit's error
+		// and see an empty form (a misleading 422) instead of a 413 that names the limit.
+		if ct := r.Header.Get("Content-Type"); r.Body != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) &&
+			(strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")) {
+			var err error
+			if strings.HasPrefix(ct, "multipart/") {
+				err = r.ParseMultipartForm(s.cfg.MaxBodyBytes)
+			} else {
+				err = r.ParseForm()
+			}
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				s.renderError(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too much data",
+					Message: "The portal accepts at most " + byteSize(s.cfg.MaxBodyBytes) + " in one form; what was sent is larger. Shorten it and send it again."})
+				return
+			}
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// byteSize says a size in the unit people read: bytes, KB or MB.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

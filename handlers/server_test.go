@@ -192,6 +192,21 @@ func TestBodyLimit(t *testing.T) {
 	if resp := do(t, s, "POST", "/echo", strings.NewReader("short")); resp.StatusCode != 200 {
 		t.Fatalf("status %d, want 200", resp.StatusCode)
 	}
+	// A form handler reading PostFormValue used to see an empty form (and answer 422): the
+	// limit is a 413 that says it, whatever the handler does.
+	s.mux.Post("/form", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if r.PostFormValue("name") == "" {
+			return &Error{Status: http.StatusUnprocessableEntity, Message: "Enter a name."}
+		}
+		return nil
+	}))
+	req := httptest.NewRequest("POST", "/form", strings.NewReader("name="+strings.Repeat("x", 20)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "at most 10 bytes in one form") {
+		t.Fatalf("oversize form: %d %.200s", rec.Code, rec.Body.String())
+	}
 }
 
 func TestReadiness(t *testing.T) {

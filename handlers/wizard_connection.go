@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/contoso/sbportal/endpoint"
@@ -100,17 +101,62 @@ func (s *Server) takeConnectionString(r *http.Request, d *wizardDraft, back bool
 	if in.Empty() && (d.data.HasConnection || back) {
 		return nil
 	}
-	// This step chooses the namespace: one pasted earlier does not bind the new connection string.
+	// This step chooses the namespace: one pasted earlier does not bind the new connection
+	// string, and what it suggested gives way to the new one's suggestions.
+	before := d.data.Endpoint
 	base := d.serviceEndpoint()
-	base.NamespaceAddress, base.SolutionNamespace, base.Path, base.SASKeyName = "", "", "", ""
+	base.Name, base.NamespaceAddress, base.SolutionNamespace, base.Path, base.SASKeyName = "", "", "", "", ""
 	got, facts, problems := endpoint.ParseCredential(base, in)
 	if problems != nil {
 		return problemsToErrors(problems)
 	}
+	keepEdits(&got, before, previousSuggestion(d.data), facts)
 	d.data.HasConnection, d.data.Redacted = true, facts.Redacted
 	d.data.Emulator, d.data.NamespaceWide = facts.Emulator, facts.NamespaceWide
 	d.setEndpoint(got)
 	return nil
+}
+
+// previousSuggestion is what the draft's connection string suggested for step 3 (name,
+// namespace, path); nothing when it has none.
+func previousSuggestion(d draftData) endpoint.ServiceEndpoint {
+	if !d.HasConnection {
+		return endpoint.ServiceEndpoint{}
+	}
+	cs, err := endpoint.ParseConnectionString(d.Redacted)
+	if err != nil {
+		return endpoint.ServiceEndpoint{}
+	}
+	return cs.Suggest()
+}
+
+// keepEdits puts back into got, the registration as the new connection string suggests it,
+// the fields the person edited on step 3 (those that differ from what the previous connection
+// string suggested): suggestions follow the connection string, edits stay. The new connection
+// string still binds what its policy works for: another namespace host, or its EntityPath.
+func keepEdits(got *endpoint.ServiceEndpoint, before, suggested endpoint.ServiceEndpoint, facts endpoint.CredentialFacts) {
+	edited := func(now, was string) bool { return now != "" && now != was }
+	if edited(before.Name, suggested.Name) {
+		got.Name = before.Name
+	}
+	if edited(before.SolutionNamespace, suggested.SolutionNamespace) {
+		got.SolutionNamespace = before.SolutionNamespace
+	}
+	if edited(before.Path, suggested.Path) && facts.EntityPath == "" {
+		got.Path = before.Path
+	}
+	if before.NamespaceAddress != "" && hostOf(before.NamespaceAddress) == hostOf(got.NamespaceAddress) {
+		got.NamespaceAddress = before.NamespaceAddress // the same namespace, as the person wrote it
+	}
+}
+
+// hostOf is an address's host, lower case ("" when it has none).
+func hostOf(address string) string {
+	u, err := url.Parse(strings.TrimSpace(address))
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
 }
 
 // takeWebhook reads the webhook address and authentication into the draft. Secrets left empty

@@ -40,8 +40,7 @@ func startEmulator(t testing.TB, cfg emulator.Config, opts emulator.Options) (*e
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	done := srv.Start(ln)
 	t.Cleanup(func() {
 		srv.Close()
 		<-done
@@ -390,6 +389,30 @@ func TestOversizeMessage(t *testing.T) {
 	}
 	r := p.amqpFailure(ctx, err, rec, pr.cred, pr.t, pr.resource)
 	wantCause(t, r, CauseTooLarge)
+}
+
+// TestCloseRightAfterStartLeavesNothingListening: the race behind a flaky probe test (Close
+// returning before Serve had taken its listener) is gone: after Close, connecting is refused.
+func TestCloseRightAfterStartLeavesNothingListening(t *testing.T) {
+	for range 200 {
+		srv, err := emulator.New(testConfig(), emulator.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := srv.Start(ln)
+		srv.Close()
+		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+			c.Close()
+			t.Fatal("the emulator still accepted a connection after Close")
+		}
+		if err := <-done; !errors.Is(err, emulator.ErrServerClosed) {
+			t.Fatalf("Serve returned %v", err)
+		}
+	}
 }
 
 func TestEmulatorStoppedIsUnreachable(t *testing.T) {

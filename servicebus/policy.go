@@ -37,6 +37,13 @@ type Policy struct {
 	AllowPrivateServiceBus bool
 }
 
+// The portal's configuration settings (PORTAL_CONFIG) that widen the policy. A refusal names
+// the one that would allow what it refused, so an operator need not read code to find it.
+const (
+	SettingServiceBusSuffixes     = "probes.serviceBusSuffixes"
+	SettingAllowPrivateServiceBus = "probes.allowPrivateServiceBus"
+)
+
 // DefaultPolicy is the production policy: the Azure cloud suffixes, no loopback, no emulator.
 func DefaultPolicy() Policy {
 	p := Policy{}
@@ -62,6 +69,8 @@ type hostRefusedError struct {
 	Addr      string // the resolved address when refused at dial time
 	Reason    string
 	Malformed bool // the address is not written as one (a mistake, not a refused destination)
+	// Allow says which setting would allow the host, when one would ("" otherwise).
+	Allow string
 }
 
 func (e *hostRefusedError) Error() string {
@@ -126,9 +135,13 @@ func (p *Prober) checkNamespaceAddress(address string, emulator bool, wantScheme
 		return namespaceTarget{}, &hostRefusedError{Host: host, Reason: "a namespace address has no port; remove :" + port}
 	}
 	if reason := pol.namespaceHostProblem(host); reason != "" {
-		return namespaceTarget{}, &hostRefusedError{Host: host, Reason: reason}
+		refused := &hostRefusedError{Host: host, Reason: reason}
+		if suffix, ok := pol.missingSuffix(host); ok {
+			refused.Allow = "add \"" + suffix + "\" to " + SettingServiceBusSuffixes + " in PORTAL_CONFIG (and keep the Azure suffixes listed there that you use)"
+		}
+		return namespaceTarget{}, refused
 	}
-	return namespaceTarget{Host: host, DialPort: dialPort, Rule: dialRule{Loopback: pol.AllowLoopback, Private: pol.AllowPrivateServiceBus}}, nil
+	return namespaceTarget{Host: host, DialPort: dialPort, Rule: dialRule{Loopback: pol.AllowLoopback, Private: pol.AllowPrivateServiceBus, Namespace: true}}, nil
 }
 
 // namespaceHostProblem says why host is not a Service Bus namespace host under the policy's
@@ -157,6 +170,24 @@ func (pol Policy) namespaceHostProblem(host string) string {
 		return ""
 	}
 	return "it is not under an Azure Service Bus domain (" + strings.Join(pol.ServiceBusSuffixes, ", ") + ")"
+}
+
+// missingSuffix is the suffix that would make host a namespace host, when host is a
+// namespace-shaped name (a label in front of a domain) under none of the policy's suffixes.
+func (pol Policy) missingSuffix(host string) (string, bool) {
+	label, suffix, ok := strings.Cut(host, ".")
+	if !ok || !validNamespaceLabel(label) || !strings.Contains(suffix, ".") || strings.HasSuffix(host, ".") {
+		return "", false
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return "", false
+	}
+	for _, s := range pol.ServiceBusSuffixes {
+		if strings.HasSuffix(host, "."+strings.ToLower(strings.Trim(s, "."))) {
+			return "", false
+		}
+	}
+	return suffix, true
 }
 
 // validNamespaceLabel: one DNS label of letters, digits and hyphens, not starting or ending
@@ -283,6 +314,17 @@ type dialRule struct {
 	LoopbackOnly bool // nothing but loopback: emulators and "localhost" targets
 	Private      bool // RFC 1918 and unique local addresses are allowed (Service Bus private endpoints)
 	WebPorts     bool // non-loopback addresses only on ports 80 and 443, as Dataverse calls webhooks
+	Namespace    bool // a Service Bus namespace: a private address may be allowed by a setting
+}
+
+// refusal is the error for an address the rule refuses, naming the setting that would allow a
+// namespace's private address.
+func (r dialRule) refusal(host string, a netip.Addr, why string) *hostRefusedError {
+	e := &hostRefusedError{Host: host, Addr: a.Unmap().String(), Reason: why}
+	if r.Namespace && !r.Private && a.Unmap().IsPrivate() {
+		e.Allow = "set " + SettingAllowPrivateServiceBus + " to true in PORTAL_CONFIG, if the portal runs in the namespace's network (a private endpoint)"
+	}
+	return e
 }
 
 // problem says why the rule refuses a:port, or "" when it allows it.
@@ -327,7 +369,7 @@ func (g *guard) dial(ctx context.Context, host string, port int, rule dialRule) 
 	}
 	for _, a := range addrs {
 		if why := rule.problem(a, port); why != "" {
-			return nil, &hostRefusedError{Host: host, Addr: a.Unmap().String(), Reason: why}
+			return nil, rule.refusal(host, a, why)
 		}
 	}
 	d := net.Dialer{Timeout: 10 * time.Second, Control: connectCheck(host, rule)}
@@ -356,7 +398,7 @@ func connectCheck(host string, rule dialRule) func(network, address string, _ sy
 			return &hostRefusedError{Host: host, Addr: address, Reason: "which cannot be checked"}
 		}
 		if why := rule.problem(ap.Addr(), int(ap.Port())); why != "" {
-			return &hostRefusedError{Host: host, Addr: ap.Addr().Unmap().String(), Reason: why}
+			return rule.refusal(host, ap.Addr(), why)
 		}
 		return nil
 	}
@@ -371,8 +413,11 @@ func (p *Prober) dialFailure(ctx context.Context, err error, what string) Result
 			"Write the address the way the Azure portal (or the webhook's owner) shows it.")
 	}
 	if errors.As(err, &refused) {
-		return failed(CauseHostNotAllowed, "The portal will not connect to "+refused.Error()+".",
-			"Use the real address of the "+what+"; the portal only connects to Azure Service Bus hosts and public web addresses.")
+		fix := "Use the real address of the " + what + "; the portal only connects to Azure Service Bus hosts and public web addresses."
+		if refused.Allow != "" {
+			fix = "Use the real address of the " + what + ". If this is the right address, an administrator can allow it: " + refused.Allow + "."
+		}
+		return failed(CauseHostNotAllowed, "The portal will not connect to "+refused.Error()+".", fix)
 	}
 	if r, ok := p.contextFailure(ctx, what, false); ok {
 		return r

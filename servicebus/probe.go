@@ -119,6 +119,9 @@ type Result struct {
 	Summary   string // one line: what went wrong
 	Fix       string // what to do, naming the policy, claim, entity or namespace
 	Warnings  []Warning
+	// Transport is how a Service Bus namespace was reached ("" for relays and webhooks, and
+	// when no connection was tried).
+	Transport Transport
 }
 
 // Resolver looks up host names; *net.Resolver implements it. Tests substitute their own to
@@ -215,7 +218,7 @@ func (p *Prober) Probe(ctx context.Context, req Request) Result {
 	p.log.LogAttrs(context.Background(), slog.LevelInfo, "endpoint probe",
 		slog.String("endpoint", e.Name), slog.String("contract", e.Contract.Label()),
 		slog.String("mode", req.Mode.String()), slog.Bool("passed", res.Passed),
-		slog.String("cause", string(res.Cause)), slog.String("message_id", res.MessageID),
+		slog.String("cause", string(res.Cause)), slog.String("transport", string(res.Transport)), slog.String("message_id", res.MessageID),
 		slog.Duration("duration", res.Duration))
 	return res
 }

@@ -39,6 +39,24 @@ type AuditEntry struct {
 	Outcome      AuditOutcome    `json:"outcome"`
 	Detail       string          `json:"detail,omitempty"` // e.g. why it failed, in words
 	RequestID    string          `json:"requestId,omitempty"`
+	// ClientAddress is the address the request came from (behind trusted proxies, the client's
+	// as they forwarded it). Empty means the one WithClientAddress put in the context.
+	ClientAddress string `json:"clientAddress,omitempty"`
+}
+
+type clientAddressKey struct{}
+
+// WithClientAddress returns a context whose audit entries record addr as their client
+// address: the HTTP layer sets it once per request, so every entry written for the request
+// (by any handler, in any transaction) says where it came from.
+func WithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddressKey{}, addr)
+}
+
+// ClientAddressFrom returns the address WithClientAddress put in ctx ("" when none).
+func ClientAddressFrom(ctx context.Context) string {
+	addr, _ := ctx.Value(clientAddressKey{}).(string)
+	return addr
 }
 
 // AppendAudit adds an entry to the audit trail and returns it with its ID (and At, when it was
@@ -138,12 +156,15 @@ func looksSecret(s string) bool {
 }
 
 func (s *Store) insertAudit(ctx context.Context, db querier, e AuditEntry) (int64, error) {
+	if e.ClientAddress == "" {
+		e.ClientAddress = ClientAddressFrom(ctx)
+	}
 	var id int64
 	err := db.QueryRowContext(ctx, s.d.q(`INSERT INTO audit_entries
-		(at, actor_key, actor_name, action, environment, endpoint_id, endpoint_name, before_json, after_json, outcome, detail, request_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		(at, actor_key, actor_name, action, environment, endpoint_id, endpoint_name, before_json, after_json, outcome, detail, request_id, client_address)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		micros(e.At), e.ActorKey, e.ActorName, e.Action, e.Environment, e.EndpointID, e.EndpointName,
-		nullJSON(e.Before), nullJSON(e.After), string(e.Outcome), e.Detail, e.RequestID).Scan(&id)
+		nullJSON(e.Before), nullJSON(e.After), string(e.Outcome), e.Detail, e.RequestID, e.ClientAddress).Scan(&id)
 	return id, err
 }
 
@@ -156,7 +177,10 @@ func nullJSON(doc json.RawMessage) sql.NullString {
 
 // AuditFilter selects audit entries; zero fields do not filter.
 type AuditFilter struct {
-	ActorKey    string
+	ActorKey string
+	// Actor matches a person by either their stable key or their name as shown (ignoring
+	// case): what a person types into the audit log's filter.
+	Actor       string
 	Action      string
 	Environment string
 	EndpointID  string
@@ -184,6 +208,10 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 	if f.ActorKey != "" {
 		add("actor_key = ?", f.ActorKey)
 	}
+	if f.Actor != "" {
+		where = append(where, "(actor_key = ? OR lower(actor_name) = lower(?))")
+		args = append(args, f.Actor, f.Actor)
+	}
 	if f.Action != "" {
 		add("action = ?", f.Action)
 	}
@@ -208,7 +236,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 	}
 	limit = min(limit, 500)
 	query := `SELECT id, at, actor_key, actor_name, action, environment, endpoint_id, endpoint_name,
-		before_json, after_json, outcome, detail, request_id FROM audit_entries`
+		before_json, after_json, outcome, detail, request_id, client_address FROM audit_entries`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -228,7 +256,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 			outcome       string
 		)
 		if err := rows.Scan(&e.ID, &at, &e.ActorKey, &e.ActorName, &e.Action, &e.Environment, &e.EndpointID,
-			&e.EndpointName, &before, &after, &outcome, &e.Detail, &e.RequestID); err != nil {
+			&e.EndpointName, &before, &after, &outcome, &e.Detail, &e.RequestID, &e.ClientAddress); err != nil {
 			return AuditPage{}, fmt.Errorf("list audit entries: %w", err)
 		}
 		e.At, e.Outcome = fromMicros(at), AuditOutcome(outcome)

@@ -40,6 +40,9 @@ type Options struct {
 	Now func() time.Time
 	// TokenLifetime of ID tokens; 0 means one hour like Entra ID.
 	TokenLifetime time.Duration
+	// ProfileOnlyInUserInfo shapes the provider like many generic OpenID providers: ID tokens
+	// carry no name, preferred_username or email, which only the userinfo endpoint tells.
+	ProfileOnlyInUserInfo bool
 }
 
 // Provider is the local OpenID provider; it is an http.Handler.
@@ -51,8 +54,17 @@ type Provider struct {
 	mux      *http.ServeMux
 	mu       sync.Mutex
 	codes    map[string]authCode
+	access   map[string]accessGrant // access tokens, for userinfo
 	hook     func(Persona, map[string]any)
 	personas []Persona
+	logouts  []url.Values
+}
+
+// accessGrant is what an issued access token lets its bearer read at userinfo.
+type accessGrant struct {
+	persona Persona
+	sub     string
+	expires time.Time
 }
 
 // authCode is an issued authorization code waiting to be redeemed once.
@@ -90,7 +102,7 @@ func New(baseURL string, opts Options) (*Provider, error) {
 	var kid [8]byte
 	_, _ = rand.Read(kid[:])
 	p := &Provider{base: strings.TrimSuffix(baseURL, "/"), opts: opts, key: key,
-		kid: base64.RawURLEncoding.EncodeToString(kid[:]), codes: map[string]authCode{}, personas: opts.Personas}
+		kid: base64.RawURLEncoding.EncodeToString(kid[:]), codes: map[string]authCode{}, access: map[string]accessGrant{}, personas: opts.Personas}
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", p.discovery)
 	m.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", p.authorize)
@@ -98,6 +110,7 @@ func New(baseURL string, opts Options) (*Provider, error) {
 	m.HandleFunc("POST /{tenant}/oauth2/v2.0/token", p.token)
 	m.HandleFunc("GET /{tenant}/discovery/v2.0/keys", p.keys)
 	m.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", p.logout)
+	m.HandleFunc("GET /{tenant}/openid/userinfo", p.userinfo)
 	m.HandleFunc("GET /{$}", p.index)
 	p.mux = m
 	return p, nil
@@ -156,6 +169,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"token_endpoint":                        prefix + "/oauth2/v2.0/token",
 		"jwks_uri":                              prefix + "/discovery/v2.0/keys",
 		"end_session_endpoint":                  prefix + "/oauth2/v2.0/logout",
+		"userinfo_endpoint":                     prefix + "/openid/userinfo",
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
 		"subject_types_supported":               []string{"pairwise"},
@@ -163,7 +177,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
 		"code_challenge_methods_supported":      []string{"S256"},
-		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "nbf", "nonce", "name", "preferred_username", "oid", "tid", "roles", "groups", "ver"},
+		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "nbf", "nonce", "name", "preferred_username", "email", "oid", "tid", "roles", "groups", "ver"},
 	})
 }
 
@@ -315,6 +329,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := p.idTokenClaims(ac, now)
+	sub, _ := claims["sub"].(string) // before the hook: userinfo tells the provider's truth
 	if hook != nil {
 		hook(ac.persona, claims)
 	}
@@ -323,11 +338,36 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "could not sign the token")
 		return
 	}
+	access := randomString()
+	p.mu.Lock()
+	for k, g := range p.access {
+		if now.After(g.expires) {
+			delete(p.access, k)
+		}
+	}
+	p.access[access] = accessGrant{persona: ac.persona, sub: sub, expires: now.Add(p.opts.TokenLifetime)}
+	p.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_type": "Bearer", "expires_in": int(p.opts.TokenLifetime / time.Second),
-		"scope": "openid profile email", "access_token": randomString(), "id_token": idToken,
+		"scope": "openid profile email", "access_token": access, "id_token": idToken,
 	})
+}
+
+// userinfo answers the OpenID Connect userinfo request of an access token's bearer: the
+// person's subject and profile (name, preferred_username, email).
+func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	p.mu.Lock()
+	g, known := p.access[token]
+	p.mu.Unlock()
+	if !ok || !known || p.opts.Now().After(g.expires) {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sub": g.sub, "name": g.persona.Name,
+		"preferred_username": g.persona.Username, "email": g.persona.Username})
 }
 
 func pkceMatches(verifier, challenge string) bool {
@@ -351,6 +391,10 @@ func (p *Provider) idTokenClaims(ac authCode, now time.Time) map[string]any {
 		"exp": now.Add(p.opts.TokenLifetime).Unix(), "name": per.Name, "preferred_username": per.Username,
 		"oid": per.ObjectID, "tid": tenant, "sub": base64.RawURLEncoding.EncodeToString(sub[:]), "ver": "2.0",
 		"uti": randomString()[:22],
+	}
+	if p.opts.ProfileOnlyInUserInfo {
+		delete(claims, "name")
+		delete(claims, "preferred_username")
 	}
 	if ac.nonce != "" {
 		claims["nonce"] = ac.nonce
@@ -387,17 +431,73 @@ func (p *Provider) sign(claims map[string]any) (string, error) {
 	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
+// logout is the end-session endpoint (OpenID Connect RP-Initiated Logout). Like real
+// providers it refuses to send the browser to a post_logout_redirect_uri the application has
+// not registered, and it needs the application named (client_id, or the aud of an
+// id_token_hint, which must be a token it issued) to know which registrations apply.
 func (p *Provider) logout(w http.ResponseWriter, r *http.Request) {
-	target := r.URL.Query().Get("post_logout_redirect_uri")
-	if target != "" {
-		for _, c := range p.opts.Clients {
-			if slices.Contains(c.PostLogoutRedirectURIs, target) {
-				http.Redirect(w, r, target, http.StatusFound)
-				return
-			}
+	q := r.URL.Query()
+	p.mu.Lock()
+	p.logouts = append(p.logouts, q)
+	p.mu.Unlock()
+	clientID := q.Get("client_id")
+	if hint := q.Get("id_token_hint"); hint != "" {
+		aud, err := p.verifiedAudience(hint)
+		if err != nil || (clientID != "" && aud != clientID) {
+			p.errorPage(w, http.StatusBadRequest, "The sign-out request's id_token_hint is not a token this provider issued to the application.")
+			return
 		}
+		clientID = aud
 	}
-	p.messagePage(w, http.StatusOK, "Signed out", "You are signed out of the local identity provider. You can close this tab.")
+	target := q.Get("post_logout_redirect_uri")
+	if target == "" {
+		p.messagePage(w, http.StatusOK, "Signed out", "You are signed out of the local identity provider. You can close this tab.")
+		return
+	}
+	c, ok := p.client(clientID)
+	if !ok {
+		p.errorPage(w, http.StatusBadRequest, "The sign-out request names no registered application (client_id or id_token_hint), so its post_logout_redirect_uri cannot be checked.")
+		return
+	}
+	if !slices.Contains(c.PostLogoutRedirectURIs, target) {
+		p.errorPage(w, http.StatusBadRequest, "The post_logout_redirect_uri "+target+" is not registered for application "+c.ID+".")
+		return
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// Logouts returns the query of every end-session request so far, for tests.
+func (p *Provider) Logouts() []url.Values {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.logouts)
+}
+
+// verifiedAudience checks that token is an ID token this provider signed and returns its aud.
+func (p *Provider) verifiedAudience(token string) (string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", errors.New("not a JWT")
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if err := rsa.VerifyPKCS1v15(&p.key.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
+		return "", err
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", err
+	}
+	var claims struct {
+		Aud string `json:"aud"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return "", err
+	}
+	return claims.Aud, nil
 }
 
 func (p *Provider) index(w http.ResponseWriter, r *http.Request) {

@@ -217,21 +217,31 @@ func TestMultiTenantDiscoveryUsesPlaceholder(t *testing.T) {
 
 func TestEndSessionRedirectsOnlyToRegisteredAddresses(t *testing.T) {
 	p, _ := start(t)
-	logout := strings.TrimSuffix(p.Issuer(), "/v2.0") + "/oauth2/v2.0/logout?post_logout_redirect_uri="
-	resp, err := noRedirects.Get(logout + url.QueryEscape("http://127.0.0.1:1/bye"))
-	if err != nil {
-		t.Fatal(err)
+	logout := strings.TrimSuffix(p.Issuer(), "/v2.0") + "/oauth2/v2.0/logout?"
+	get := func(q url.Values) *http.Response {
+		t.Helper()
+		resp, err := noRedirects.Get(logout + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "http://127.0.0.1:1/bye" {
+	if resp := get(url.Values{"post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}, "client_id": {clientID}}); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "http://127.0.0.1:1/bye" {
 		t.Errorf("registered: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	resp, err = noRedirects.Get(logout + url.QueryEscape("https://evil.example/"))
-	if err != nil {
-		t.Fatal(err)
+	// Like real providers: an unregistered address, or no application named, is an error page.
+	for name, q := range map[string]url.Values{
+		"unregistered":   {"post_logout_redirect_uri": {"https://evil.example/"}, "client_id": {clientID}},
+		"no client":      {"post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}},
+		"forged hint":    {"post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}, "id_token_hint": {"a.b.c"}},
+		"unknown client": {"post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}, "client_id": {"other"}},
+	} {
+		if resp := get(q); resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+			t.Errorf("%s: %d %q", name, resp.StatusCode, resp.Header.Get("Location"))
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Location") != "" {
-		t.Errorf("unregistered: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	if n := len(p.Logouts()); n != 5 {
+		t.Errorf("%d end-session requests recorded, want 5", n)
 	}
 }

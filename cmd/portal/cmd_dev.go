@@ -33,14 +33,19 @@ func init() {
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("dev", "dev [--listen 127.0.0.1:8080] [--data .portal-dev]", stderr)
+	fs := newFlagSet("dev", "dev [--listen 127.0.0.1:8080] [--data .portal-dev]\n   or: dev --for-serve DIR [--serve-listen 127.0.0.1:8443]", stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "loopback address for the portal; if the port is taken a free one is used")
 	dataDir := fs.String("data", ".portal-dev", "folder for the local stack's data (database, keys); delete it to start afresh")
 	seed := fs.Int("seed-endpoints", 0, "add this many queue endpoints to Contoso Dev before starting (to try the list at scale; the load harness uses it)")
+	forServe := fs.String("for-serve", "", "run no portal, only the local providers (identity provider over https, Dataverse, Service Bus), and write `DIR`/serve.env, a production configuration for trying 'portal serve' against them")
+	serveListen := fs.String("serve-listen", "127.0.0.1:8443", "with --for-serve: the address 'portal serve' will listen on (https)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if *forServe != "" {
+		return runProvidersForServe(ctx, *forServe, *serveListen, stdout, log)
+	}
 
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
@@ -130,7 +135,7 @@ func startDevIdentity(ctx context.Context, baseURL string, sessionKey []byte, se
 	base, _ := url.Parse(baseURL)
 	authn, err := auth.New(ctx, auth.Config{Issuer: idp.Issuer(), ClientID: client.ID, ClientSecret: client.Secret,
 		BaseURL: base, SessionKey: sessionKey, Sessions: sessions, TeamsByGroup: devTeams,
-		AllowedTenants: []string{devidp.TenantID}, HTTPClient: &http.Client{Timeout: 10 * time.Second}})
+		AllowedTenants: []string{devidp.TenantID}, HTTPClient: &http.Client{Timeout: 10 * time.Second}, Logger: log.With("component", "auth")})
 	if err != nil {
 		stop()
 		return nil, nil, nil, fmt.Errorf("connect to the local identity provider: %w", err)

@@ -71,7 +71,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if status.OK {
 			log.Info("dataverse environment ready", slog.String("environment", status.ID))
 		} else {
-			log.Warn("dataverse environment not answering; the portal serves the others", slog.String("environment", status.ID), slog.String("problem", status.Problem))
+			log.Warn("dataverse environment not answering; the portal serves the others", slog.String("environment", status.ID),
+				slog.String("cause", string(status.Cause)), slog.String("problem", status.Problem))
 		}
 	}
 	policy := servicebus.DefaultPolicy()
@@ -92,7 +93,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ClientSecret:   cfg.OIDCSecret,
 		BaseURL:        cfg.BaseURL,
 		AllowedTenants: cfg.AllowedTenants,
-		Claims:         auth.ClaimNames{Roles: cfg.RolesClaim, Groups: cfg.GroupsClaim},
+		Claims:         auth.ClaimNames{Roles: cfg.RolesClaim, Groups: cfg.GroupsClaim, Name: cfg.NameClaim},
 		RoleValues:     cfg.RoleValues,
 		TeamsByGroup:   cfg.TeamsByGroup,
 		TeamsByRole:    cfg.TeamsByRole,
@@ -101,6 +102,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IdleTimeout:    cfg.SessionIdle,
 		MaxAge:         cfg.SessionMaxAge,
 		HTTPClient:     &http.Client{Timeout: 30 * time.Second},
+		Logger:         log.With("component", "auth"),
 	})
 	if err != nil {
 		return fmt.Errorf("set up sign-in (check PORTAL_OIDC_ISSUER and that the provider is reachable): %w", err)
@@ -119,11 +121,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	go h.RecoverSaves(ctx, handlers.RecoverOptions{}) // one replica at a time, by lease
+	srv := newHTTPServer(handlers.TrustProxies(cfg.TrustedProxies, h), log)
+	if cfg.TLSCertFile != "" {
+		certs, err := loadCertificateFiles(cfg.TLSCertFile, cfg.TLSKeyFile, log.With("component", "tls"))
+		if err != nil {
+			return err
+		}
+		srv.TLSConfig = certs.tlsConfig()
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	log.Info("portal serving", slog.String("listen", ln.Addr().String()), slog.String("base_url", cfg.BaseURL.String()),
-		slog.String("version", buildVersion()))
-	return serveUntilDone(ctx, newHTTPServer(h, log), ln, cfg.ShutdownTimeout, log)
+		slog.Bool("tls", srv.TLSConfig != nil), slog.Int("trusted_proxies", len(cfg.TrustedProxies)),
+		slog.String("sign_out_redirect_uri", authn.PostLogoutRedirectURI()), slog.String("version", buildVersion()))
+	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
-	"github.com/contoso/sbportal/store"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/store"
 )
 
 // setting is one PORTAL_* environment variable of `portal serve`. The list below is the single
@@ -30,11 +32,20 @@ type setting struct {
 
 var serveSettings = []setting{
 	{env: "PORTAL_BASE_URL", required: true, example: "https://portal.contoso.com",
-		meaning: "The https address people use to reach the portal; sign-in redirects and secure cookies are derived from it.",
+		meaning: "The https address people use to reach the portal (it must start with https://); sign-in redirects, the post-logout redirect URI and secure cookies are derived from it.",
 		check:   checkBaseURL},
 	{env: "PORTAL_LISTEN", def: ":8080", example: ":8080",
-		meaning: "Address the HTTP server listens on (TLS is terminated in front of the portal).",
+		meaning: "Address the server listens on: plain HTTP behind a TLS-terminating proxy, or https with PORTAL_TLS_CERT_FILE and PORTAL_TLS_KEY_FILE.",
 		check:   checkListen},
+	{env: "PORTAL_TLS_CERT_FILE", example: "/etc/portal/tls/tls.crt",
+		meaning: "PEM certificate (chain, leaf first) to serve https directly; needs PORTAL_TLS_KEY_FILE. A renewed certificate written over the files is picked up without a restart.",
+		check:   checkReadableFile},
+	{env: "PORTAL_TLS_KEY_FILE", example: "/etc/portal/tls/tls.key",
+		meaning: "PEM private key of PORTAL_TLS_CERT_FILE.",
+		check:   checkReadableFile},
+	{env: "PORTAL_TRUSTED_PROXIES", example: "10.0.0.0/8,192.168.10.5",
+		meaning: "Comma-separated addresses or CIDR ranges of the reverse proxies in front of the portal. Only from these are X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host honoured; the access log and the audit then record the client's address instead of the proxy's.",
+		check:   checkTrustedProxies},
 	{env: "PORTAL_DATABASE_URL", required: true, example: "postgres://portal:pw@db:5432/portal?sslmode=verify-full or /var/lib/portal/portal.db",
 		meaning: "The portal's own database: a PostgreSQL URL (several replicas) or a SQLite file path (one replica).",
 		check:   checkDatabaseURL},
@@ -45,7 +56,7 @@ var serveSettings = []setting{
 		meaning: "Key that signs the portal's cookies.",
 		check:   checkKey32},
 	{env: "PORTAL_OIDC_ISSUER", required: true, example: "https://login.microsoftonline.com/<tenant-id>/v2.0",
-		meaning: "OpenID Connect issuer: your Entra ID tenant (or organizations for multi-tenant).",
+		meaning: "OpenID Connect issuer, an https URL: your Entra ID tenant (or organizations for multi-tenant), or another provider's issuer.",
 		check:   checkHTTPSURL},
 	{env: "PORTAL_OIDC_CLIENT_ID", required: true, example: "00000000-0000-0000-0000-000000000000",
 		meaning: "Application (client) id of the portal's app registration."},
@@ -56,6 +67,9 @@ var serveSettings = []setting{
 		check:   checkTenantList},
 	{env: "PORTAL_OIDC_ROLES_CLAIM", def: "roles", example: "realm_access.roles",
 		meaning: "ID token claim that holds the person's roles (Entra ID app roles: roles). A dotted name reaches into nested claims (Keycloak).",
+		check:   checkClaimName},
+	{env: "PORTAL_OIDC_NAME_CLAIM", def: "name", example: "display_name",
+		meaning: "Claim with the person's display name, shown wherever a person appears. Read from the ID token, else from the provider's userinfo endpoint; without it the name, preferred_username or email claim is used.",
 		check:   checkClaimName},
 	{env: "PORTAL_OIDC_GROUPS_CLAIM", def: "groups", example: "groups",
 		meaning: "ID token claim that holds the person's group ids, used by PORTAL_TEAMS_BY_GROUP.",
@@ -101,6 +115,7 @@ type serveConfig struct {
 	// Sign-in details beyond the issuer and client (see the PORTAL_OIDC_*, PORTAL_TEAMS_* and
 	// PORTAL_SESSION_* settings).
 	AllowedTenants  []string
+	NameClaim       string
 	RolesClaim      string
 	GroupsClaim     string
 	RoleValues      map[string]auth.Role
@@ -112,6 +127,10 @@ type serveConfig struct {
 	ConfigFile      string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	// TLSCertFile and TLSKeyFile, when set, make the portal serve https itself.
+	TLSCertFile, TLSKeyFile string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-* headers are honoured.
+	TrustedProxies []netip.Prefix
 }
 
 // loadServeConfig reads every setting through lookup and returns the configuration, or every
@@ -129,7 +148,7 @@ func loadServeConfig(lookup func(string) (string, bool)) (serveConfig, []string)
 			}
 			v = s.def
 		}
-		if s.check != nil {
+		if s.check != nil && v != "" {
 			if p := s.check(v); p != "" {
 				problems = append(problems, fmt.Sprintf("%s %s. Example: %s=%s", s.env, p, s.env, s.example))
 				continue
@@ -140,10 +159,12 @@ func loadServeConfig(lookup func(string) (string, bool)) (serveConfig, []string)
 	if iss := vals["PORTAL_OIDC_ISSUER"]; isMultiTenantIssuer(iss) && vals["PORTAL_OIDC_ALLOWED_TENANTS"] == "" {
 		problems = append(problems, "PORTAL_OIDC_ALLOWED_TENANTS is not set, but PORTAL_OIDC_ISSUER is multi-tenant: list the tenant ids allowed to sign in. Example: PORTAL_OIDC_ALLOWED_TENANTS=72f988bf-86f1-41af-91ab-2d7cd011db47")
 	}
+	problems = append(problems, checkTLSPair(lookup, vals["PORTAL_TLS_CERT_FILE"], vals["PORTAL_TLS_KEY_FILE"])...)
 	if len(problems) > 0 {
 		return serveConfig{}, problems
 	}
 	base, _ := url.Parse(vals["PORTAL_BASE_URL"])
+	proxies, _ := parseTrustedProxies(vals["PORTAL_TRUSTED_PROXIES"])
 	sessionKey, _ := base64.StdEncoding.DecodeString(vals["PORTAL_SESSION_KEY"])
 	level, _ := parseLogLevel(vals["PORTAL_LOG_LEVEL"])
 	shutdown, _ := time.ParseDuration(vals["PORTAL_SHUTDOWN_TIMEOUT"])
@@ -162,6 +183,7 @@ func loadServeConfig(lookup func(string) (string, bool)) (serveConfig, []string)
 		OIDCClientID:    vals["PORTAL_OIDC_CLIENT_ID"],
 		OIDCSecret:      vals["PORTAL_OIDC_CLIENT_SECRET"],
 		AllowedTenants:  splitList(vals["PORTAL_OIDC_ALLOWED_TENANTS"]),
+		NameClaim:       vals["PORTAL_OIDC_NAME_CLAIM"],
 		RolesClaim:      vals["PORTAL_OIDC_ROLES_CLAIM"],
 		GroupsClaim:     vals["PORTAL_OIDC_GROUPS_CLAIM"],
 		RoleValues:      roleValues,
@@ -173,7 +195,48 @@ func loadServeConfig(lookup func(string) (string, bool)) (serveConfig, []string)
 		ConfigFile:      vals["PORTAL_CONFIG"],
 		LogLevel:        level,
 		ShutdownTimeout: shutdown,
+		TLSCertFile:     vals["PORTAL_TLS_CERT_FILE"],
+		TLSKeyFile:      vals["PORTAL_TLS_KEY_FILE"],
+		TrustedProxies:  proxies,
 	}, nil
+}
+
+// checkTLSPair checks that the TLS files are set together and, when both could be read
+// (certFile and keyFile), hold a certificate and its key.
+func checkTLSPair(lookup func(string) (string, bool), certFile, keyFile string) []string {
+	set := func(env string) bool { v, _ := lookup(env); return strings.TrimSpace(v) != "" }
+	switch {
+	case set("PORTAL_TLS_CERT_FILE") != set("PORTAL_TLS_KEY_FILE"):
+		return []string{"PORTAL_TLS_CERT_FILE and PORTAL_TLS_KEY_FILE go together: set both to serve https, or neither behind a TLS-terminating proxy. Example: PORTAL_TLS_CERT_FILE=/etc/portal/tls/tls.crt PORTAL_TLS_KEY_FILE=/etc/portal/tls/tls.key"}
+	case certFile == "" || keyFile == "":
+		return nil
+	}
+	if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
+		return []string{"PORTAL_TLS_CERT_FILE and PORTAL_TLS_KEY_FILE are not a PEM certificate and its private key (" + err.Error() + "). Example: PORTAL_TLS_CERT_FILE=/etc/portal/tls/tls.crt PORTAL_TLS_KEY_FILE=/etc/portal/tls/tls.key"}
+	}
+	return nil
+}
+
+// parseTrustedProxies reads comma-separated CIDR ranges or single addresses.
+func parseTrustedProxies(v string) ([]netip.Prefix, string) {
+	var out []netip.Prefix
+	for _, p := range splitList(v) {
+		if a, err := netip.ParseAddr(p); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Sprintf("has %q, which is neither an address nor a CIDR range such as 10.0.0.0/8", p)
+		}
+		out = append(out, prefix.Masked())
+	}
+	return out, ""
+}
+
+func checkTrustedProxies(v string) string {
+	_, problem := parseTrustedProxies(v)
+	return problem
 }
 
 func checkBaseURL(v string) string {
@@ -182,7 +245,7 @@ func checkBaseURL(v string) string {
 		return "is not an absolute URL"
 	}
 	if u.Scheme != "https" {
-		return "must start with https:// (put TLS in front of the portal; use 'portal dev' for local work)"
+		return "must start with https:// (serve TLS with PORTAL_TLS_CERT_FILE and PORTAL_TLS_KEY_FILE, or put a TLS-terminating proxy in front; use 'portal dev' for local work)"
 	}
 	if u.Path != "" && u.Path != "/" {
 		return "must be the site root, without a path"

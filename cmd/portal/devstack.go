@@ -144,6 +144,7 @@ func (d *devStack) printInfo(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %s (%s, %v):\n    %s\n", cs.Policy, scope, cs.Rights, cs.Value)
 	}
+	printEntities(w, d.sb.Entities())
 }
 
 func (d *devStack) close() {

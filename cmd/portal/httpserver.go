@@ -30,11 +30,18 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// serveUntilDone serves on ln until ctx ends, then shuts down gracefully: it stops accepting,
-// lets in-flight requests finish within shutdownTimeout, and returns.
+// serveUntilDone serves on ln (https when srv has a TLS configuration) until ctx ends, then
+// shuts down gracefully: it stops accepting, lets in-flight requests finish within
+// shutdownTimeout, and returns.
 func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeout time.Duration, log *slog.Logger) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

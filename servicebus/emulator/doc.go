@@ -9,7 +9,8 @@
 // bounded size), topics copying to every subscription, event hubs with partitions and
 // consumer groups, and the $management operations peek, schedule, cancel-scheduled,
 // renew-lock and the Event Hubs READ of hub and partition properties. Plain AMQP (what
-// UseDevelopmentEmulator=true connection strings dial) or TLS (Options.TLS, SelfSignedTLS).
+// UseDevelopmentEmulator=true connection strings dial) or TLS (Options.TLS, SelfSignedTLS),
+// and AMQP over WebSockets as Azure serves it on port 443 (ServeWebSocket).
 //
 // Configuration is Microsoft's Service Bus emulator Config.json format extended with
 // Policies, EventHubs, DisableLocalAuth and Tier; see example-config.json and README.md.

@@ -102,3 +102,46 @@ func (st *stored) describe() StoredMessage {
 	}
 	return out
 }
+
+// Entity is one queue, topic or event hub the server serves, as banners list it: what a
+// person writes as the entity path (EntityPath) and, for topics and event hubs, what to read
+// from.
+type Entity struct {
+	Namespace string
+	Kind      string // "queue", "topic" or "event hub"
+	Name      string
+	// Subscriptions are a topic's subscriptions, in configuration order.
+	Subscriptions []string
+	// Partitions is an event hub's partition count; ConsumerGroups its consumer groups,
+	// $Default first.
+	Partitions     int
+	ConsumerGroups []string
+}
+
+// Entities lists every entity of every namespace in configuration order: queues, then topics,
+// then event hubs.
+func (s *Server) Entities() []Entity {
+	var out []Entity
+	for _, ns := range s.cfg.UserConfig.Namespaces {
+		for _, q := range ns.Queues {
+			out = append(out, Entity{Namespace: ns.Name, Kind: "queue", Name: q.Name})
+		}
+		for _, t := range ns.Topics {
+			e := Entity{Namespace: ns.Name, Kind: "topic", Name: t.Name}
+			for _, sub := range t.Subscriptions {
+				e.Subscriptions = append(e.Subscriptions, sub.Name)
+			}
+			out = append(out, e)
+		}
+		for _, h := range ns.EventHubs {
+			e := Entity{Namespace: ns.Name, Kind: "event hub", Name: h.Name, Partitions: h.PartitionCount, ConsumerGroups: []string{"$Default"}}
+			for _, cg := range h.ConsumerGroups {
+				if !strings.EqualFold(cg.Name, "$Default") {
+					e.ConsumerGroups = append(e.ConsumerGroups, cg.Name)
+				}
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -79,11 +80,12 @@ type Server struct {
 	namespaces []*namespace
 	now        func() time.Time
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	closed    bool
-	wg        sync.WaitGroup
+	mu         sync.Mutex
+	listeners  map[net.Listener]struct{}
+	webSockets map[*http.Server]struct{}
+	conns      map[*conn]struct{}
+	closed     bool
+	wg         sync.WaitGroup
 }
 
 // New validates cfg and builds a server; it does not listen (see Serve).
@@ -93,7 +95,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, opts: opts, lim: opts.Limits.withDefaults(), log: opts.Logger, now: time.Now,
-		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
+		listeners: map[net.Listener]struct{}{}, webSockets: map[*http.Server]struct{}{}, conns: map[*conn]struct{}{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -108,16 +110,43 @@ func New(cfg Config, opts Options) (*Server, error) {
 var ErrServerClosed = errors.New("emulator: server closed")
 
 // Serve accepts connections on ln until Close; it returns ErrServerClosed after Close.
+//
+// Called in a goroutine, Serve may not have taken ln yet when a Close that follows returns,
+// and ln would still accept connections for a moment: use Start to serve in the background
+// when a Close must leave nothing listening.
 func (s *Server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		ln.Close()
+	if !s.take(ln) {
 		return ErrServerClosed
+	}
+	return s.serve(ln)
+}
+
+// Start takes ln now and serves it in the background until Close; the channel receives
+// Serve's result. Once Start has returned, Close closes ln before it returns.
+func (s *Server) Start(ln net.Listener) <-chan error {
+	done := make(chan error, 1)
+	if !s.take(ln) {
+		done <- ErrServerClosed
+		return done
+	}
+	go func() { done <- s.serve(ln) }()
+	return done
+}
+
+// take registers ln with the server (closing it when the server is closed already).
+func (s *Server) take(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		ln.Close()
+		return false
 	}
 	s.listeners[ln] = struct{}{}
 	s.wg.Add(1)
-	s.mu.Unlock()
+	return true
+}
+
+func (s *Server) serve(ln net.Listener) error {
 	defer s.wg.Done()
 	var delay time.Duration
 	for {
@@ -138,31 +167,40 @@ func (s *Server) Serve(ln net.Listener) error {
 			return fmt.Errorf("emulator: accept: %w", err)
 		}
 		delay = 0
-		s.mu.Lock()
-		if s.closed || len(s.conns) >= s.lim.MaxConnections {
-			full := !s.closed
-			s.mu.Unlock()
-			if full {
-				s.log.Warn("connection refused: too many connections", "remote", nc.RemoteAddr().String(), "limit", s.lim.MaxConnections)
-			}
-			nc.Close()
-			continue
-		}
 		if s.opts.TLS != nil {
 			nc = tls.Server(nc, s.opts.TLS)
 		}
-		c := newConn(s, nc)
-		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			c.serve()
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
+		if c := s.admit(nc); c != nil {
+			go s.serveConn(c)
+		}
 	}
+}
+
+// admit registers a new connection, or closes it and returns nil when the server is closed
+// or has too many connections. An admitted connection must be served with serveConn.
+func (s *Server) admit(nc net.Conn) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || len(s.conns) >= s.lim.MaxConnections {
+		if !s.closed {
+			s.log.Warn("connection refused: too many connections", "remote", nc.RemoteAddr().String(), "limit", s.lim.MaxConnections)
+		}
+		nc.Close()
+		return nil
+	}
+	c := newConn(s, nc)
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return c
+}
+
+// serveConn serves an admitted connection until it ends.
+func (s *Server) serveConn(c *conn) {
+	defer s.wg.Done()
+	c.serve()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
 }
 
 // Close stops every listener and connection and waits for their goroutines.
@@ -175,6 +213,9 @@ func (s *Server) Close() error {
 	s.closed = true
 	for ln := range s.listeners {
 		ln.Close()
+	}
+	for hs := range s.webSockets {
+		hs.Close()
 	}
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {

@@ -49,6 +49,7 @@ func Run(t *testing.T, newDSN NewDSN) {
 		{"Audit", testAudit},
 		{"AuditRefusesSecrets", testAuditRefusesSecrets},
 		{"AuditAppendOnlyInDatabase", testAuditAppendOnly},
+		{"AuditClientAndActor", testAuditClientAndActor},
 		{"Secrets", testSecrets},
 		{"SecretsUnreadableInDatabase", testSecretsUnreadable},
 		{"SecretTamperingAndMoving", testSecretTampering},
