@@ -114,7 +114,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Auth:          authn,
 		AccessContact: cfg.AccessContact,
 		Readiness:     readinessChecks(st, envs, cat),
-		Pages: &handlers.Pages{Store: st, Environments: envs, Prober: prober, Catalog: cat,
+		Pages: &handlers.Pages{Store: st, Environments: envs, Prober: prober, Catalog: cat, TestLimits: fc.testLimits(),
 			FingerprintKey: deriveKey(cfg.SessionKey, "validation-fingerprint")},
 	})
 	if err != nil {

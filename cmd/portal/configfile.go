@@ -10,6 +10,7 @@ import (
 
 	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
+	"github.com/contoso/sbportal/handlers"
 )
 
 // fileConfig is the structured part of the configuration, in the JSON file named by
@@ -29,6 +30,7 @@ type fileConfig struct {
 	Environments []environmentConfig `json:"environments"`
 	Probes       probeConfig         `json:"probes"`
 	Catalog      catalogConfig       `json:"catalog"`
+	Limits       limitsConfig        `json:"limits"`
 }
 
 // environmentConfig is a Dataverse environment and how often the portal re-reads its
@@ -37,6 +39,19 @@ type environmentConfig struct {
 	dataverse.EnvironmentConfig
 	// Refresh overrides catalog.refresh for this environment, e.g. "30s".
 	Refresh string `json:"refresh,omitempty"`
+}
+
+// limitsConfig bounds how often people may test endpoints (each test sends a real message).
+type limitsConfig struct {
+	// TestsPerPersonPerMinute: tests and validations one person may run a minute (default 10).
+	TestsPerPersonPerMinute int `json:"testsPerPersonPerMinute,omitempty"`
+	// TestsPerEndpointPerMinute: tests of one endpoint or draft a minute, by anyone (default 6).
+	TestsPerEndpointPerMinute int `json:"testsPerEndpointPerMinute,omitempty"`
+}
+
+// testLimits are the handlers' limits from the file (zero: the defaults).
+func (fc fileConfig) testLimits() handlers.TestLimits {
+	return handlers.TestLimits{PerPersonPerMinute: fc.Limits.TestsPerPersonPerMinute, PerEndpointPerMinute: fc.Limits.TestsPerEndpointPerMinute}
 }
 
 // catalogConfig tunes the catalog, the in-memory copy of every environment's endpoints.
@@ -138,6 +153,12 @@ func loadFileConfig(path string) (fileConfig, error) {
 		}
 	}
 	problems = append(problems, checkInterval("catalog.refresh", fc.Catalog.Refresh, time.Second)...)
+	for name, n := range map[string]int{"limits.testsPerPersonPerMinute": fc.Limits.TestsPerPersonPerMinute,
+		"limits.testsPerEndpointPerMinute": fc.Limits.TestsPerEndpointPerMinute} {
+		if n < 0 || n > 600 {
+			problems = append(problems, fmt.Sprintf("%s is %d: write a number from 1 to 600, or leave it out for the default", name, n))
+		}
+	}
 	problems = append(problems, checkInterval("catalog.fullRefresh", fc.Catalog.FullRefresh, time.Minute)...)
 	if len(problems) > 0 {
 		return fileConfig{}, fmt.Errorf("PORTAL_CONFIG %s has %d problem(s):\n  - %s", path, len(problems), strings.Join(problems, "\n  - "))

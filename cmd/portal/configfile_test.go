@@ -30,6 +30,9 @@ func TestREADMEConfigFileExampleLoads(t *testing.T) {
 	if len(fc.Environments) != 1 || fc.Environments[0].ID != "contoso-prod" || fc.Probes.timeout() != 15*time.Second {
 		t.Fatalf("loaded %+v", fc)
 	}
+	if l := fc.testLimits(); l.PerPersonPerMinute != 20 || l.PerEndpointPerMinute != 6 {
+		t.Fatalf("test limits %+v", l)
+	}
 	o := fc.catalogOptions()
 	if o.Refresh != time.Minute || o.FullEvery != 10*time.Minute || o.RefreshByEnv["contoso-prod"] != time.Minute {
 		t.Fatalf("catalog options %+v", o)
@@ -44,6 +47,7 @@ func TestConfigFileProblems(t *testing.T) {
 		{`{"environments": [{"id":"x","displayName":"X","url":"https://x.crm.dynamics.com","teams":["t"],"credential":{"kind":"managed-identity"}}], "probes": {"timeout": "soon"}}`, `probes.timeout`},
 		{`{"environments": [{"id":"x","displayName":"X","url":"https://x.crm.dynamics.com","teams":["t"],"credential":{"kind":"managed-identity"},"refresh":"5ms"}]}`, `environments[0] (x): refresh is "5ms": write a duration of at least 1s`},
 		{`{"environments": [{"id":"x","displayName":"X","url":"https://x.crm.dynamics.com","teams":["t"],"credential":{"kind":"managed-identity"}}], "catalog": {"refresh": "often"}}`, `catalog.refresh is "often"`},
+		{`{"environments": [{"id":"x","displayName":"X","url":"https://x.crm.dynamics.com","teams":["t"],"credential":{"kind":"managed-identity"}}], "limits": {"testsPerPersonPerMinute": -1}}`, `limits.testsPerPersonPerMinute is -1: write a number from 1 to 600`},
 		{`{"environments": [{"id":"x","displayName":"X","url":"https://x.crm.dynamics.com","teams":["t"],"credential":{"kind":"managed-identity"}}], "catalog": {"fullRefresh": "30s"}}`, `catalog.fullRefresh is "30s": write a duration of at least 1m0s`},
 	} {
 		path := filepath.Join(t.TempDir(), "c.json")
