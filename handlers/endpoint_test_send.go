@@ -58,6 +58,9 @@ func (s *Server) endpointTestSend(w http.ResponseWriter, r *http.Request) error 
 			return nil
 		}
 	}
+	if refused, err := s.refuseTest(w, r, id, c.Env.ID+"/"+c.Endpoint.ID); refused {
+		return err
+	}
 	rec, err := s.proveAndRecord(ctx, id, c.Env.ID, e, emulator)
 	if err != nil {
 		return err
@@ -70,7 +73,7 @@ func (s *Server) endpointTestSend(w http.ResponseWriter, r *http.Request) error 
 			s.render(w, r, http.StatusOK, web.RowResult(s.now(), row, view))
 			return nil
 		}
-		s.render(w, r, http.StatusOK, web.ProbeResult(view))
+		s.render(w, r, http.StatusOK, web.ProbeOutcome(view))
 		return nil
 	}
 	v, err := s.endpointView(ctx, id, c, true)

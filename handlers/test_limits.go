@@ -1,13 +1,16 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/contoso/sbportal/auth"
+	"github.com/contoso/sbportal/web"
 )
 
 // TestLimits bound how often people may test endpoints (each test sends a real message to a
@@ -97,4 +100,21 @@ func tooManyTests(wait time.Duration, what string) error {
 	secs := max(1, int(math.Ceil(wait.Seconds())))
 	return &Error{Status: http.StatusTooManyRequests, Title: "Too many tests", RetryAfter: time.Duration(secs) * time.Second,
 		Message: fmt.Sprintf("%s: each sends a real message. Try again in %d seconds.", what, secs)}
+}
+
+// refuseTest answers a test over the limits: on a page, an error page (429); for htmx, the
+// result fragment saying when to try again (429, which htmx is configured to swap in). It
+// reports whether it answered.
+func (s *Server) refuseTest(w http.ResponseWriter, r *http.Request, id auth.Identity, target string) (bool, error) {
+	err := s.allowTest(id, target)
+	if err == nil {
+		return false, nil
+	}
+	var e *Error
+	if !isHTMX(r) || !errors.As(err, &e) {
+		return true, err
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter/time.Second)))
+	s.render(w, r, http.StatusTooManyRequests, web.ProbeOutcome(web.ProbeView{Ran: true, Title: e.Title, Detail: e.Message}))
+	return true, nil
 }

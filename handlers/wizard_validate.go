@@ -18,7 +18,8 @@ func (s *Server) draftValidateForm(w http.ResponseWriter, r *http.Request) error
 }
 
 // draftValidateSubmit runs the test-send (or goes on, or back). With htmx the result replaces
-// the result region in place; without JavaScript the page reloads with it.
+// the contents of the result region (the region itself stays, so screen readers announce the
+// change); without JavaScript the page reloads with it.
 func (s *Server) draftValidateSubmit(w http.ResponseWriter, r *http.Request) error {
 	id, d, err := s.loadDraft(r)
 	if err != nil {
@@ -38,6 +39,9 @@ func (s *Server) draftValidateSubmit(w http.ResponseWriter, r *http.Request) err
 	if problems := e.Validate(); problems != nil {
 		return s.advance(w, r, &d, web.StepDetails)
 	}
+	if refused, err := s.refuseTest(w, r, id, "draft/"+d.ID); refused {
+		return err
+	}
 	mode := endpoint.ParseProbeMode(r.PostFormValue("mode"))
 	rec := s.probe(r.Context(), e, mode, d.data.Emulator, d.data.NamespaceWide)
 	d.data.Mode = mode
@@ -49,7 +53,7 @@ func (s *Server) draftValidateSubmit(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	if isHTMX(r) {
-		s.render(w, r, http.StatusOK, web.ProbeResult(rec.view("")))
+		s.render(w, r, http.StatusOK, web.ProbeOutcome(rec.view("")))
 		return nil
 	}
 	http.Redirect(w, r, web.StepURL(d.ID, web.StepValidate), http.StatusSeeOther)

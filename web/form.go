@@ -25,6 +25,29 @@ func inputAttrs(name string, hasHint bool, errs FieldErrors) templ.Attributes {
 	return a
 }
 
+// radioAttrs ties each radio of a group to the group's error.
+func radioAttrs(name string, errs FieldErrors) templ.Attributes {
+	if !errs.Has(name) {
+		return nil
+	}
+	return templ.Attributes{"aria-describedby": name + "-error"}
+}
+
+// fieldsNeedAttention is the error summary of a form whose problems are beside its fields.
+const fieldsNeedAttention = "Some fields need your attention: see the messages next to them."
+
+// summaryOf is what a form's error summary says: the form's own message, else a pointer to
+// the messages beside its fields, else nothing (no summary).
+func summaryOf(message string, errs FieldErrors) string {
+	switch {
+	case message != "":
+		return message
+	case len(errs) > 0:
+		return fieldsNeedAttention
+	}
+	return ""
+}
+
 func stepState(w Wizard, s WizardStep) string {
 	switch {
 	case s == w.Current:

@@ -49,6 +49,42 @@ type Flash struct {
 // ProductName is the name shown in the header and the title bar.
 const ProductName = "Service Endpoint Portal"
 
+// Problems a page's title starts with, so the title bar (and the first thing a screen reader
+// says when the page loads) tells that something needs attention.
+const (
+	problemError            = "Error"
+	problemValidationFailed = "Validation failed"
+)
+
+// withProblem prefixes the page's title with a problem ("Error: Edit Orders"); an empty
+// problem leaves the page as it is.
+func (p Page) withProblem(problem string) Page {
+	switch {
+	case problem == "":
+	case p.Title == "":
+		p.Title = problem
+	default:
+		p.Title = problem + ": " + p.Title
+	}
+	return p
+}
+
+// withFormProblem titles a form page that came back with summary (see summaryOf) as an error.
+func (p Page) withFormProblem(summary string) Page {
+	if summary == "" {
+		return p
+	}
+	return p.withProblem(problemError)
+}
+
+// problem is what a page showing this result puts in front of its title.
+func (r ProbeView) problem() string {
+	if r.Ran && !r.Passed {
+		return problemValidationFailed
+	}
+	return ""
+}
+
 func (p Page) fullTitle() string {
 	if p.Title == "" {
 		return ProductName
@@ -74,4 +110,6 @@ type ErrorInfo struct {
 
 // htmxConfig keeps htmx inside the Content-Security-Policy: no injected indicator styles, no
 // eval, requests to our own origin only.
-const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true}`
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"429","swap":true,"error":false},` +
+	`{"code":"[45]..","swap":false,"error":true}]}`

@@ -282,6 +282,26 @@ func TestWizardWithoutJavaScript(t *testing.T) {
 	next(t, ctx, `button[value=save]:not([disabled])`)
 	run(t, ctx, "save", chromedp.Click(chromedp.CSS(`button[value=save]`)), chromedp.WaitVisible(chromedp.CSS(".flashes .alert-success")))
 	browsertest.Screenshot(t, ctx, "saved-without-js")
+
+	// A failed validation comes back in a new page, where a status region present at load is
+	// not announced: the failure is an alert, and the title says it (issue 18, item 1).
+	wizardToValidate(t, ctx, base, "contoso-test", "Integration", cs["ListenOnly"], "Failed without JavaScript", "dataverse-queue", false)
+	run(t, ctx, "validate listen-only", chromedp.Click(chromedp.CSS(`button[value=run]`)), chromedp.WaitVisible(chromedp.CSS("#probe-result .alert-error")))
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#probe-result .alert-error[role=alert]").length`)); n != 1 {
+		t.Errorf("without JavaScript the failed validation is in %d alert(s), want 1", n)
+	}
+	if title, _ := chromedp.Run(ctx, chromedp.Title()); !strings.HasPrefix(title, "Validation failed: ") {
+		t.Errorf("without JavaScript a failed validation titles the page %q", title)
+	}
+
+	// A form error takes focus without JavaScript too: autofocus (issue 18, item 8).
+	run(t, ctx, "back to step 2", chromedp.Click(chromedp.CSS(`.wizard-step a[href$="/connection"]`)), chromedp.WaitVisible(chromedp.CSS("#connectionstring")),
+		setValue("#connectionstring", "not a connection string"))
+	next(t, ctx, "#connectionstring-error")
+	waitFor(t, ctx, "focus on the error summary without JavaScript", `document.activeElement.id === "error-summary"`)
+	if title, _ := chromedp.Run(ctx, chromedp.Title()); !strings.HasPrefix(title, "Error: ") {
+		t.Errorf("without JavaScript a form error titles the page %q", title)
+	}
 }
 
 // tabTo presses Tab until the focused element matches css (keyboard users' way through a form).

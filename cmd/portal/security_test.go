@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/contoso/sbportal/handlers"
 	"github.com/contoso/sbportal/store"
 )
 
@@ -121,6 +122,26 @@ func TestStoredKeyStaysWithItsAddress(t *testing.T) {
 		t.Fatalf("Dataverse's path is %q (%v)", got.Path, err)
 	}
 
+	// With the key entered again, the move is proved with that key and saved with it.
+	edit.Set("path", "dataverse-topic")
+	edit.Set("connectionstring", "Endpoint=sb://"+w.sbAddr+"/;SharedAccessKeyName=SendOnly;SharedAccessKey="+
+		"KLA3tnsqs+FQegvFYT7JIfgfj6KV8SK0hfCIb9VD5Uw=;UseDevelopmentEmulator=true")
+	resp, err = rita.forms.PostForm(w.front.URL+page+"/edit", edit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a move with the key answered %d: %.500s", resp.StatusCode, body)
+	}
+	if got, err := env.Client.Endpoint(w.ctx, id); err != nil || got.Path != "dataverse-topic" || got.SASKeyName != "SendOnly" {
+		t.Fatalf("after the move Dataverse holds %q with policy %q (%v)", got.Path, got.SASKeyName, err)
+	}
+	if runs() != before+1 {
+		t.Fatalf("the move was not proved once: %d runs, had %d", runs(), before)
+	}
+
 	// A test from the endpoint page is audited, like the wizard's validation was.
 	if resp := rita.post(page+"/test", url.Values{}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("test: %d", resp.StatusCode)
@@ -134,4 +155,43 @@ func TestStoredKeyStaysWithItsAddress(t *testing.T) {
 			t.Fatalf("no %s audit entry: %+v", action, audit.Entries)
 		}
 	}
+}
+
+// TestTestLimitsOverHTTP: past the limit a Test answers 429 with Retry-After and when to try
+// again, as a page and as the htmx fragment the list row and the endpoint page swap in.
+func TestTestLimitsOverHTTP(t *testing.T) {
+	w := newWorld(t)
+	w.addPortal(t, filepath.Join(t.TempDir(), "portal.db"))
+	rita := w.formsFor(t, "integration-registrar")
+	draft := rita.validatedDraft("Limited queue")
+	resp := rita.post("/drafts/"+draft+"/review", url.Values{"nav": {"save"}})
+	page := resp.Header.Get("Location")
+	w.servers[0].TestLimits = handlers.TestLimits{PerPersonPerMinute: 2, PerEndpointPerMinute: 100}
+	for i := range 2 {
+		if resp := rita.post(page+"/test", url.Values{}); resp.StatusCode != http.StatusOK {
+			t.Fatalf("test %d answered %d", i, resp.StatusCode)
+		}
+	}
+	check := func(htmx bool) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, w.front.URL+page+"/test", strings.NewReader(""))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if htmx {
+			req.Header.Set("HX-Request", "true")
+		}
+		resp, err := rita.forms.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "Try again in") {
+			t.Fatalf("htmx %v: %d Retry-After %q: %.300s", htmx, resp.StatusCode, resp.Header.Get("Retry-After"), b)
+		}
+		if htmx && strings.Contains(string(b), "<html") {
+			t.Fatal("the fragment is a whole page")
+		}
+	}
+	check(false)
+	check(true)
 }

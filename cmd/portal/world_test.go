@@ -134,7 +134,9 @@ func (w *world) addPortal(t testing.TB, dsn string, opts ...store.Option) (*stor
 	w.catalogs = append(w.catalogs, cat)
 	h, err := handlers.New(handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CookieKey: w.sessionKey, Auth: authn,
 		Pages: &handlers.Pages{Store: st, Environments: w.envs, Prober: w.prober, Catalog: cat, FingerprintKey: deriveKey(w.sessionKey, "fp"),
-			ListTimeout: 2 * time.Second, Faults: &handlers.Faults{}}})
+			ListTimeout: 2 * time.Second, Faults: &handlers.Faults{},
+			// Tests run many validations in a minute; TestTestLimitsOverHTTP sets its own.
+			TestLimits: handlers.TestLimits{PerPersonPerMinute: 600, PerEndpointPerMinute: 600}}})
 	if err != nil {
 		t.Fatal(err)
 	}
