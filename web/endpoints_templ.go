@@ -1780,7 +1780,7 @@ func AuditLogPage(p Page, l AuditLog) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 155, "<div class=\"page-head\"><div><h1>Audit log</h1><p>Who changed what, when, and how it went.</p></div></div><form method=\"get\" action=\"/audit\" class=\"card filters\" role=\"search\"><div class=\"filter-grid\"><div class=\"field\"><label for=\"actor\">Person (user key: tenant id/object id)</label> <input type=\"search\" id=\"actor\" name=\"actor\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 155, "<div class=\"page-head\"><div><h1>Audit log</h1><p>Who changed what, when, and how it went.</p></div></div><form method=\"get\" action=\"/audit\" class=\"card filters\" role=\"search\"><div class=\"filter-grid\"><div class=\"field\"><label for=\"actor\">Person (name, or user key: tenant id/object id)</label> <input type=\"search\" id=\"actor\" name=\"actor\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
