@@ -87,6 +87,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		AccessContact: "Ada Admin (ada.admin@contoso.example), the local stack's portal administrator",
 		Readiness:     readinessChecks(stack.store, stack.envs, cat),
 		Pages: &handlers.Pages{Store: stack.store, Environments: stack.envs, Prober: stack.prober, Catalog: cat,
+			// The local stack's tests reach only the local Service Bus: people trying the portal
+			// (and the browser tests) may test far more often than in production.
+			TestLimits:     handlers.TestLimits{PerPersonPerMinute: 120, PerEndpointPerMinute: 60},
 			FingerprintKey: deriveKey(cookieKey, "validation-fingerprint")}})
 	if err != nil {
 		ln.Close()
