@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/endpoint"
@@ -42,10 +43,16 @@ func (s *Server) endpointTestSend(w http.ResponseWriter, r *http.Request) error 
 	if !in.Empty() || !stored {
 		var errs web.FieldErrors
 		e, emulator, errs = pastedCredential(c.Endpoint, in)
-		if errs != nil && isHTMX(r) {
+		if errs != nil && isHTMX(r) && r.URL.Query().Get("row") != "" {
 			// From a list row: the key has to be pasted on the test page.
 			w.Header().Set("HX-Redirect", web.EndpointURL(c.Env.ID, c.Endpoint.ID)+"/test")
 			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+		if errs != nil && isHTMX(r) {
+			// From the test page itself: say why in its result region, keeping what was typed.
+			s.render(w, r, http.StatusOK, web.ProbeOutcome(web.ProbeView{Ran: true, Title: "The key could not be used",
+				Detail: strings.Join(errs.Messages(), " ")}))
 			return nil
 		}
 		if errs != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"time"
 
 	"github.com/contoso/sbportal/endpoint"
@@ -20,6 +21,20 @@ type FieldErrors map[string][]string
 
 // Has reports whether the field has a problem.
 func (f FieldErrors) Has(field string) bool { return len(f[field]) > 0 }
+
+// Messages lists every problem's message, ordered by field name.
+func (f FieldErrors) Messages() []string {
+	fields := make([]string, 0, len(f))
+	for field := range f {
+		fields = append(fields, field)
+	}
+	slices.Sort(fields)
+	var out []string
+	for _, field := range fields {
+		out = append(out, f[field]...)
+	}
+	return out
+}
 
 // WizardStep numbers the registration wizard's steps.
 type WizardStep int

@@ -195,3 +195,36 @@ func TestTestLimitsOverHTTP(t *testing.T) {
 	check(false)
 	check(true)
 }
+
+// TestTestPageKeyErrorWithJavaScript: a key that cannot be used, pasted on the test page with
+// JavaScript on, is explained in the page's result region instead of reloading the page (and
+// losing the explanation); from a list row the person is sent to the test page.
+func TestTestPageKeyErrorWithJavaScript(t *testing.T) {
+	w := newWorld(t)
+	w.addPortal(t, filepath.Join(t.TempDir(), "portal.db"))
+	id := seedNamed(t, w, "Registered elsewhere")
+	w.refresh(t)
+	admin, _ := w.signIn(t, "admin")
+	post := func(path string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, w.front.URL+path, strings.NewReader("connectionstring=too-short"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("HX-Request", "true")
+		resp, err := admin.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	page := "/endpoints/contoso-dev/" + id + "/test"
+	resp, body := post(page)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("HX-Redirect") != "" || !strings.Contains(body, "The key could not be used") ||
+		!strings.Contains(body, "44") || strings.Contains(body, "<html") {
+		t.Fatalf("from the test page: %d, HX-Redirect %q: %.300s", resp.StatusCode, resp.Header.Get("HX-Redirect"), body)
+	}
+	if resp, _ := post(page + "?row=1"); resp.StatusCode != http.StatusNoContent || resp.Header.Get("HX-Redirect") != page {
+		t.Fatalf("from a list row: %d, HX-Redirect %q", resp.StatusCode, resp.Header.Get("HX-Redirect"))
+	}
+}
