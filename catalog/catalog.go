@@ -239,7 +239,7 @@ func New(opts Options) *Catalog {
 		if d, ok := opts.RefreshByEnv[env.ID]; ok && d > 0 {
 			interval = d
 		}
-		ec := &envCatalog{c: c, env: env, interval: interval, loaded: make(chan struct{}), kick: make(chan struct{}, 1)}
+		ec := &envCatalog{c: c, env: env, interval: interval, loaded: make(chan struct{})}
 		ec.snap.Store(&snapshot{byID: map[string]*Entry{}})
 		c.envs = append(c.envs, ec)
 		c.byID[env.ID] = ec
@@ -489,7 +489,6 @@ func (c *Catalog) applyChange(ctx context.Context, ch store.Change) error {
 	switch ch.Kind {
 	case store.ChangeDeleted:
 		ec.apply(nil, []string{strings.ToLower(ch.EndpointID)})
-		ec.forgetSteps(ch.EndpointID)
 	case store.ChangeFacts:
 		c.refreshFacts(ctx, ch.Environment, ch.EndpointID)
 	default:
@@ -506,7 +505,6 @@ func (c *Catalog) applyChange(ctx context.Context, ch store.Change) error {
 			return err
 		}
 		ec.apply(map[string]*Entry{strings.ToLower(ep.ID): newEntry(ec.env, ep, f)}, nil)
-		ec.forgetSteps(ch.EndpointID)
 	}
 	return nil
 }

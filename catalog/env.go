@@ -30,7 +30,6 @@ type envCatalog struct {
 
 	loaded     chan struct{} // closed after the first successful load
 	loadedOnce sync.Once
-	kick       chan struct{}
 
 	// refreshing is the refresh in flight (single-flight); nil when none.
 	flightMu   sync.Mutex
@@ -83,8 +82,6 @@ func (ec *envCatalog) loop(ctx context.Context) {
 				t.Stop()
 				return
 			case <-t.C:
-			case <-ec.kick:
-				t.Stop()
 			}
 		}
 		if ctx.Err() != nil {

@@ -60,10 +60,3 @@ func pastedCredential(e endpoint.ServiceEndpoint, in endpoint.CredentialInput) (
 	}
 	return got, facts.Emulator || endpoint.IsEmulatorAddress(got.NamespaceAddress), nil
 }
-
-// pastedSecret is pastedCredential for callers holding the three text fields of the test and
-// re-key pages.
-func pastedSecret(e endpoint.ServiceEndpoint, raw, webhookKey, pairs string) (endpoint.ServiceEndpoint, bool, web.FieldErrors) {
-	return pastedCredential(e, endpoint.CredentialInput{ConnectionString: endpoint.NewSecret(raw),
-		WebhookKey: endpoint.NewSecret(webhookKey), PairLines: endpoint.NewSecret(pairs)})
-}

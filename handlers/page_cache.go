@@ -51,6 +51,9 @@ func (c *pageCache) put(version uint64, key string, body []byte) keptPage {
 	page := keptPage{body: body, at: bytes.LastIndex(body, []byte(requestIDPlaceholder))}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if version < c.version {
+		return page // rendered from a catalog that has changed since: not worth keeping
+	}
 	if c.pages == nil || c.version != version || len(c.pages) >= pageCacheMax {
 		c.version, c.pages = version, make(map[string]keptPage)
 	}
@@ -133,7 +136,7 @@ func (c *rowCache) html(r *http.Request, version uint64, e *catalogEntry, row we
 		key.ago = web.Ago(now, row.LastWhen)
 	}
 	c.mu.Lock()
-	if c.rows == nil || c.version != version || len(c.rows) >= rowCacheMax {
+	if c.rows == nil || c.version < version || len(c.rows) >= rowCacheMax {
 		c.version, c.rows = version, make(map[rowKey]string)
 	}
 	h, ok := c.rows[key]

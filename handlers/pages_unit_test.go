@@ -114,21 +114,21 @@ func TestPastedSecret(t *testing.T) {
 	ep := endpoint.ServiceEndpoint{ID: "1", Name: "n", Contract: endpoint.ContractQueue, Path: "orders", SASKeyName: "old",
 		AuthType: endpoint.AuthTypeSASKey, NamespaceAddress: "sb://mybus.servicebus.windows.net/"}
 	key := strings.Repeat("K", 43) + "="
-	got, _, errs := pastedSecret(ep, "Endpoint=sb://mybus.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey="+key+";EntityPath=orders", "", "")
+	got, _, errs := pastedCredential(ep, endpoint.CredentialInput{ConnectionString: endpoint.NewSecret("Endpoint=sb://mybus.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=" + key + ";EntityPath=orders")})
 	if errs != nil || got.SASKeyName != "send" || got.SASKey.Reveal() != key {
 		t.Fatalf("connection string: %+v %v", got, errs)
 	}
-	if _, _, errs := pastedSecret(ep, "Endpoint=sb://other.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey="+key, "", ""); errs == nil || !strings.Contains(errs["connectionstring"][0], "namespace other.servicebus.windows.net") {
+	if _, _, errs := pastedCredential(ep, endpoint.CredentialInput{ConnectionString: endpoint.NewSecret("Endpoint=sb://other.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=" + key)}); errs == nil || !strings.Contains(errs["connectionstring"][0], "namespace other.servicebus.windows.net") {
 		t.Fatalf("other namespace accepted: %v", errs)
 	}
-	if got, _, errs := pastedSecret(ep, key, "", ""); errs != nil || got.SASKey.Reveal() != key || got.SASKeyName != "old" {
+	if got, _, errs := pastedCredential(ep, endpoint.CredentialInput{ConnectionString: endpoint.NewSecret(key)}); errs != nil || got.SASKey.Reveal() != key || got.SASKeyName != "old" {
 		t.Fatalf("bare key: %v", errs)
 	}
-	if _, _, errs := pastedSecret(ep, "short", "", ""); errs == nil || strings.Contains(errs["connectionstring"][0], "short") {
+	if _, _, errs := pastedCredential(ep, endpoint.CredentialInput{ConnectionString: endpoint.NewSecret("short")}); errs == nil || strings.Contains(errs["connectionstring"][0], "short") {
 		t.Fatalf("short key: %v", errs)
 	}
 	hook := endpoint.ServiceEndpoint{Contract: endpoint.ContractWebhook, AuthType: endpoint.AuthTypeHTTPHeader}
-	got, _, errs = pastedSecret(hook, "", "", "x-api-key = abc\n\n")
+	got, _, errs = pastedCredential(hook, endpoint.CredentialInput{PairLines: endpoint.NewSecret("x-api-key = abc\n\n")})
 	if errs != nil {
 		t.Fatal(errs)
 	}

@@ -50,12 +50,11 @@ func (s *Server) probe(ctx context.Context, e endpoint.ServiceEndpoint, mode end
 // proveAndRecord runs a test-send of a saved endpoint and records it in its history.
 func (s *Server) proveAndRecord(ctx context.Context, id auth.Identity, env string, e endpoint.ServiceEndpoint, emulator bool) (runRecord, error) {
 	rec := s.probe(ctx, e, endpoint.ProbeSend, emulator, false)
-	rec.endpointName = e.Name
-	return rec, s.recordRun(ctx, id, env, e.ID, "", 0, rec)
+	return rec, s.recordRun(ctx, id, env, e.ID, e.Name, "", 0, rec)
 }
 
 // recordRun stores a validation run for the history and the list's "last validation".
-func (s *Server) recordRun(ctx context.Context, id auth.Identity, env, endpointID, draftID string, draftVersion int64, rec runRecord) error {
+func (s *Server) recordRun(ctx context.Context, id auth.Identity, env, endpointID, endpointName, draftID string, draftVersion int64, rec runRecord) error {
 	result := store.ValidationFailed
 	if rec.Passed {
 		result = store.ValidationPassed
@@ -74,7 +73,7 @@ func (s *Server) recordRun(ctx context.Context, id auth.Identity, env, endpointI
 	}
 	// Every test is an audit entry, passing or failing: it sends a real message with a secret.
 	a := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.test", Environment: env,
-		EndpointID: endpointID, EndpointName: rec.endpointName, Outcome: store.AuditSucceeded, Detail: summary, RequestID: RequestID(ctx)}
+		EndpointID: endpointID, EndpointName: endpointName, Outcome: store.AuditSucceeded, Detail: summary, RequestID: RequestID(ctx)}
 	if endpointID == "" {
 		a.Action, a.Detail = "draft.validate", "Draft "+draftID+": "+summary
 	}

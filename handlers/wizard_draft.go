@@ -84,8 +84,6 @@ type runRecord struct {
 	Warnings    []string      `json:"warnings,omitempty"`
 	At          time.Time     `json:"at"`
 	Fingerprint string        `json:"fingerprint"`
-	// endpointName names the tested endpoint in the audit trail; not kept with the draft.
-	endpointName string
 }
 
 // wizardDraft is a loaded draft with its decoded state.

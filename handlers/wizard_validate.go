@@ -46,7 +46,7 @@ func (s *Server) draftValidateSubmit(w http.ResponseWriter, r *http.Request) err
 	rec := s.probe(r.Context(), e, mode, d.data.Emulator, d.data.NamespaceWide)
 	d.data.Mode = mode
 	d.data.LastRun = &rec
-	if err := s.recordRun(r.Context(), id, d.Environment, "", d.ID, d.Version, rec); err != nil {
+	if err := s.recordRun(r.Context(), id, d.Environment, "", e.Name, d.ID, d.Version, rec); err != nil {
 		return err
 	}
 	if err := s.saveDraft(r, &d); err != nil {

@@ -9,6 +9,12 @@ import (
 	"time"
 )
 
+// unresolved is true of an audit entry p that is an intent no outcome has followed: an outcome
+// pairs with its intent by request id, action, environment and endpoint.
+const unresolved = `p.outcome = 'pending' AND NOT EXISTS (
+	SELECT 1 FROM audit_entries o WHERE o.outcome <> 'pending' AND o.request_id = p.request_id
+	AND o.action = p.action AND o.environment = p.environment AND o.endpoint_id = p.endpoint_id AND o.id > p.id)`
+
 // UnresolvedIntents returns pending audit entries (intents) recorded before `before` that no
 // outcome entry has followed yet (same request id, action, environment and endpoint), oldest
 // first, at most limit. The recoverer resolves them by looking at Dataverse.
@@ -19,10 +25,7 @@ func (s *Store) UnresolvedIntents(ctx context.Context, before time.Time, limit i
 	rows, err := s.r.QueryContext(ctx, s.d.q(`SELECT p.id, p.at, p.actor_key, p.actor_name, p.action, p.environment,
 		p.endpoint_id, p.endpoint_name, p.before_json, p.after_json, p.detail, p.request_id
 		FROM audit_entries p
-		WHERE p.outcome = 'pending' AND p.at < ? AND NOT EXISTS (
-			SELECT 1 FROM audit_entries o WHERE o.outcome <> 'pending' AND o.request_id = p.request_id
-			AND o.action = p.action AND o.environment = p.environment AND o.endpoint_id = p.endpoint_id AND o.id > p.id)
-		ORDER BY p.id LIMIT ?`), micros(before), limit)
+		WHERE p.at < ? AND `+unresolved+` ORDER BY p.id LIMIT ?`), micros(before), limit)
 	if err != nil {
 		return nil, fmt.Errorf("unresolved intents: %w", err)
 	}
@@ -57,10 +60,7 @@ func (s *Store) PendingIntent(ctx context.Context, action, environment, endpoint
 	var e AuditEntry
 	var at int64
 	err := s.r.QueryRowContext(ctx, s.d.q(`SELECT p.id, p.at, p.actor_key, p.actor_name, p.request_id FROM audit_entries p
-		WHERE p.outcome = 'pending' AND p.action = ? AND p.environment = ? AND p.endpoint_id = ? AND NOT EXISTS (
-			SELECT 1 FROM audit_entries o WHERE o.outcome <> 'pending' AND o.request_id = p.request_id
-			AND o.action = p.action AND o.environment = p.environment AND o.endpoint_id = p.endpoint_id AND o.id > p.id)
-		ORDER BY p.id DESC LIMIT 1`), action, environment, normalizeEndpointID(endpointID)).
+		WHERE p.action = ? AND p.environment = ? AND p.endpoint_id = ? AND `+unresolved+` ORDER BY p.id DESC LIMIT 1`), action, environment, normalizeEndpointID(endpointID)).
 		Scan(&e.ID, &at, &e.ActorKey, &e.ActorName, &e.RequestID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AuditEntry{}, false, nil

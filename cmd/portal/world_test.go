@@ -133,6 +133,7 @@ func (w *world) addPortal(t testing.TB, dsn string, opts ...store.Option) (*stor
 	cat.Start(w.ctx)
 	w.catalogs = append(w.catalogs, cat)
 	h, err := handlers.New(handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CookieKey: w.sessionKey, Auth: authn,
+		Readiness: readinessChecks(st, w.envs, cat),
 		Pages: &handlers.Pages{Store: st, Environments: w.envs, Prober: w.prober, Catalog: cat, FingerprintKey: deriveKey(w.sessionKey, "fp"),
 			ListTimeout: 2 * time.Second, Faults: &handlers.Faults{},
 			// Tests run many validations in a minute; TestTestLimitsOverHTTP sets its own.
