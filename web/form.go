@@ -69,11 +69,12 @@ func stepLinkable(w Wizard, s WizardStep) bool {
 	return w.DraftID != "" && s != w.Current && s <= w.Reached
 }
 
-func confirmErrors(f DeleteForm) FieldErrors {
-	if f.ConfirmError == "" {
+// confirmErrors is a deletion form's errors: why the typed confirmation was not taken.
+func confirmErrors(problem string) FieldErrors {
+	if problem == "" {
 		return nil
 	}
-	return FieldErrors{"confirm": {f.ConfirmError}}
+	return FieldErrors{"confirm": {problem}}
 }
 
 // Offers reports whether the form has an input for field (an endpoint.Field* name).

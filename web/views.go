@@ -287,11 +287,6 @@ type AuditRow struct {
 	Changes     []Fact
 }
 
-// StepRow is a processing step registered against an endpoint.
-type StepRow struct {
-	Name, Stage, Mode, State, FilteringAttributes string
-}
-
 // AuditLog is the admins' audit page.
 type AuditLog struct {
 	Rows         []AuditRow

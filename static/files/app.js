@@ -20,3 +20,23 @@
   document.addEventListener("htmx:beforeRequest", function (evt) { mark(evt, true); });
   document.addEventListener("htmx:afterRequest", function (evt) { mark(evt, false); });
 })();
+
+// Narrows a list of column checkboxes to those matching what is typed in its search box
+// (input.column-search with data-filter naming the list). Without JavaScript every column shows.
+(function () {
+  "use strict";
+  document.addEventListener("input", function (evt) {
+    var box = evt.target;
+    if (!box.classList || !box.classList.contains("column-search")) {
+      return;
+    }
+    var list = document.getElementById(box.getAttribute("data-filter"));
+    if (!list) {
+      return;
+    }
+    var q = box.value.trim().toLowerCase();
+    list.querySelectorAll("[data-search]").forEach(function (row) {
+      row.hidden = q !== "" && row.getAttribute("data-search").toLowerCase().indexOf(q) < 0;
+    });
+  });
+})();
