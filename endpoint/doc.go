@@ -9,6 +9,12 @@
 // names the write-only column a secret belongs to; Kind, WebhookAuth and ProbeMode are the
 // modes forms choose between, with their wire values.
 //
+// Steps (sdkmessageprocessingsteps) registered against an endpoint are Step, with their images;
+// Step.Validate checks one against the rules in StepRules (each with its Microsoft source),
+// given a StepContext that says what Dataverse offers (the message's tables, the table's
+// columns). AllowedModes, AllowedStages, ImageSupport and FilteringAttributesAllowed tell a form
+// what to offer.
+//
 // It is pure: no I/O, no clocks read behind the caller's back (times are passed in), and it
 // imports nothing else of this module. Every other package speaks its types.
 //
