@@ -511,7 +511,7 @@ func (c *Catalog) applyChange(ctx context.Context, ch store.Change) error {
 
 // Steps returns the steps registered against an endpoint, read from Dataverse at most once per
 // refresh interval (and again after the portal changes the endpoint).
-func (c *Catalog) Steps(ctx context.Context, envID, id string) ([]dataverse.Step, error) {
+func (c *Catalog) Steps(ctx context.Context, envID, id string) ([]endpoint.Step, error) {
 	ec, ok := c.byID[envID]
 	if !ok {
 		return nil, ErrNoEnvironment

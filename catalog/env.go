@@ -50,7 +50,7 @@ type call struct {
 
 type stepsCall struct {
 	done  chan struct{}
-	steps []dataverse.Step
+	steps []endpoint.Step
 	err   error
 	at    time.Time
 }
@@ -318,7 +318,7 @@ func (ec *envCatalog) publishLocked(byID map[string]*Entry, st Status) {
 }
 
 // steps reads an endpoint's steps, cached for the refresh interval, single-flight per endpoint.
-func (ec *envCatalog) steps(ctx context.Context, id string) ([]dataverse.Step, error) {
+func (ec *envCatalog) steps(ctx context.Context, id string) ([]endpoint.Step, error) {
 	k := strings.ToLower(id)
 	ec.stepsMu.Lock()
 	if ec.steps_ == nil {

@@ -505,6 +505,7 @@ func TestStepsListedAndCascadeDeleted(t *testing.T) {
 			"name": fmt.Sprintf("step %d", i), "stage": 40, "mode": 1,
 			"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + target + ")",
 			"sdkmessageid@odata.bind":                 "/sdkmessages(" + emulator.MessageID("Create") + ")",
+			"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + emulator.FilterID("Create", "account") + ")",
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -273,17 +273,7 @@ func (c *Client) UpdateEndpoint(ctx context.Context, ep endpoint.ServiceEndpoint
 	if err != nil {
 		return &Error{Kind: Invalid, Op: op, Message: err.Error()}
 	}
-	body, err := json.Marshal(updateBody(ep))
-	if err != nil {
-		return fmt.Errorf("dataverse: %s: encode: %w", op, err)
-	}
-	resp, err := c.send(ctx, request{op: op, method: http.MethodPatch, url: c.api + "serviceendpoints(" + gid + ")",
-		body: body, header: map[string]string{"If-Match": "*"}, safe: true})
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	return nil
+	return c.patchRecord(ctx, op, "serviceendpoints", gid, updateBody(ep))
 }
 
 // DeleteEndpoint deletes the record; Dataverse deletes its steps with it. Deleting a record
@@ -294,16 +284,7 @@ func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
 	if err != nil {
 		return &Error{Kind: Invalid, Op: op, Message: err.Error()}
 	}
-	resp, err := c.send(ctx, request{op: op, method: http.MethodDelete, url: c.api + "serviceendpoints(" + gid + ")", safe: true})
-	if err != nil {
-		var de *Error
-		if errors.As(err, &de) && de.Kind == NotFound && de.Attempts > 1 {
-			return nil
-		}
-		return err
-	}
-	resp.Body.Close()
-	return nil
+	return c.deleteRecord(ctx, op, "serviceendpoints", gid)
 }
 
 // TriggerServiceEndpointCheck asks Dataverse to validate the endpoint's configuration
@@ -323,55 +304,6 @@ func (c *Client) TriggerServiceEndpointCheck(ctx context.Context, id string) err
 	}
 	resp.Body.Close()
 	return nil
-}
-
-// Step is an sdkmessageprocessingstep registered against a service endpoint: which message
-// on which table makes Dataverse post to the endpoint.
-type Step struct {
-	ID                  string `json:"sdkmessageprocessingstepid"`
-	Name                string `json:"name"`
-	Description         string `json:"description"`
-	Stage               int    `json:"stage"` // 10 pre-validation, 20 pre-operation, 40 post-operation
-	Mode                int    `json:"mode"`  // 0 synchronous, 1 asynchronous
-	Rank                int    `json:"rank"`
-	StateCode           int    `json:"statecode"` // 0 enabled, 1 disabled
-	FilteringAttributes string `json:"filteringattributes"`
-	SupportedDeployment int    `json:"supporteddeployment"`
-	AsyncAutoDelete     bool   `json:"asyncautodelete"`
-	MessageID           string `json:"_sdkmessageid_value"`
-	MessageFilterID     string `json:"_sdkmessagefilterid_value"`
-}
-
-// StepColumns are the step columns EndpointSteps reads.
-var StepColumns = []string{"sdkmessageprocessingstepid", "name", "description", "stage", "mode", "rank",
-	"statecode", "filteringattributes", "supporteddeployment", "asyncautodelete",
-	"_sdkmessageid_value", "_sdkmessagefilterid_value"}
-
-// EndpointSteps lists the steps registered against the endpoint (all pages).
-func (c *Client) EndpointSteps(ctx context.Context, id string) ([]Step, error) {
-	op := "list steps of serviceendpoint " + id
-	gid, err := normalizeGUID(id)
-	if err != nil {
-		return nil, &Error{Kind: Invalid, Op: op, Message: err.Error()}
-	}
-	next := c.api + "serviceendpoints(" + gid + ")/serviceendpoint_sdkmessageprocessingstep?$select=" +
-		queryEscape(strings.Join(StepColumns, ","))
-	var steps []Step
-	for next != "" {
-		link, _, err := c.pageInto(ctx, op, next, 0, func(dec *json.Decoder) (bool, error) {
-			var s Step
-			if err := dec.Decode(&s); err != nil {
-				return false, err
-			}
-			steps = append(steps, s)
-			return true, nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		next = link
-	}
-	return steps, nil
 }
 
 // NewGUID returns a random (version 4) GUID in Dataverse's lower-case form.

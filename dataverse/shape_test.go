@@ -314,7 +314,7 @@ func TestDeleteWhoAmITriggerStepsShapes(t *testing.T) {
 	if string(reqs[1].Body) != "{}" {
 		t.Errorf("action body = %q", reqs[1].Body)
 	}
-	if !strings.HasPrefix(reqs[2].RawQuery, "$select=sdkmessageprocessingstepid%2Cname") {
+	if !strings.HasPrefix(reqs[2].RawQuery, "$select=sdkmessageprocessingstepid%2C_eventhandler_value%2Cname") {
 		t.Errorf("steps query = %q", reqs[2].RawQuery)
 	}
 }

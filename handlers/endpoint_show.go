@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -103,8 +103,8 @@ func (s *Server) endpointView(ctx context.Context, id auth.Identity, c catalogEn
 		v.StepsError = "The steps could not be read: " + dataverseMessage(err)
 	}
 	for _, s := range steps {
-		v.Steps = append(v.Steps, web.StepRow{Name: s.Name, Stage: stageLabel(s.Stage), Mode: modeLabel(s.Mode),
-			State: stateLabel(s.StateCode), FilteringAttributes: s.FilteringAttributes})
+		v.Steps = append(v.Steps, web.StepRow{Name: s.Name, Stage: s.Stage.Label(), Mode: s.Mode.Label(),
+			State: s.State.Label(), FilteringAttributes: strings.Join(s.FilteringAttributes, ",")})
 	}
 	return v, nil
 }
@@ -175,32 +175,6 @@ func setLabel(set bool, what string) string {
 		return ", " + what + " is set"
 	}
 	return ", " + what + " is NOT set"
-}
-
-func stageLabel(s int) string {
-	switch s {
-	case 10:
-		return "Pre-validation"
-	case 20:
-		return "Pre-operation"
-	case 40:
-		return "Post-operation"
-	}
-	return strconv.Itoa(s)
-}
-
-func stateLabel(s int) string {
-	if s == 0 {
-		return "Enabled"
-	}
-	return "Disabled"
-}
-
-func modeLabel(m int) string {
-	if m == 0 {
-		return "Synchronous"
-	}
-	return "Asynchronous"
 }
 
 // auditRows turns audit entries into table rows, listing what changed.

@@ -165,21 +165,44 @@ func seedContosoDev(s *Server) error {
 	}); err != nil {
 		return err
 	}
-	if _, err := s.CreateRecord("sdkmessageprocessingsteps", map[string]any{
-		"name": "Orders queue: Create of salesorder", "stage": 40, "mode": 1, "rank": 1,
-		"supporteddeployment": 0, "asyncautodelete": true,
-		"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + orders + ")",
-		"sdkmessageid@odata.bind":                 "/sdkmessages(" + MessageID("Create") + ")",
-	}); err != nil {
+	if _, err := s.CreateRecord("sdkmessageprocessingsteps", devStep("seed:dev:step:orders", "Orders queue: Create of incident", orders, "Create", "incident", map[string]any{
+		"asyncautodelete": true,
+	})); err != nil {
 		return err
 	}
-	_, err = s.CreateRecord("sdkmessageprocessingsteps", map[string]any{
-		"name": "Account changes: Update of account", "stage": 40, "mode": 1, "rank": 1,
-		"filteringattributes":                     "name,telephone1,address1_city",
-		"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + accounts + ")",
-		"sdkmessageid@odata.bind":                 "/sdkmessages(" + MessageID("Update") + ")",
+	updateStep := derivedGUID("seed:dev:step:accounts")
+	if _, err := s.CreateRecord("sdkmessageprocessingsteps", devStep("seed:dev:step:accounts", "Account changes: Update of account", accounts, "Update", "account", map[string]any{
+		"filteringattributes":            "name,telephone1,address1_city",
+		"impersonatinguserid@odata.bind": "/systemusers(" + SystemUserID("Rita Integration") + ")",
+	})); err != nil {
+		return err
+	}
+	_, err = s.CreateRecord("sdkmessageprocessingstepimages", map[string]any{
+		"sdkmessageprocessingstepimageid":       derivedGUID("seed:dev:image:accounts:pre"),
+		"name":                                  "PreImage",
+		"entityalias":                           "PreImage",
+		"imagetype":                             0,
+		"messagepropertyname":                   "Target",
+		"attributes":                            "name,telephone1,address1_city",
+		"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + updateStep + ")",
 	})
 	return err
+}
+
+// devStep is a seeded asynchronous post-operation step of message on table for the endpoint
+// epID, with a fixed id derived from seed, plus extra columns.
+func devStep(seed, name, epID, message, table string, extra map[string]any) map[string]any {
+	m := map[string]any{
+		"sdkmessageprocessingstepid": derivedGUID(seed),
+		"name":                       name, "stage": 40, "mode": 1, "rank": 1, "supporteddeployment": 0,
+		"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + epID + ")",
+		"sdkmessageid@odata.bind":                 "/sdkmessages(" + MessageID(message) + ")",
+		"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + FilterID(message, table) + ")",
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
 }
 
 func seedContosoTest(s *Server) error {
@@ -208,10 +231,6 @@ func seedContosoTest(s *Server) error {
 	}); err != nil {
 		return err
 	}
-	_, err = s.CreateRecord("sdkmessageprocessingsteps", map[string]any{
-		"name": "Orders queue: Create of salesorder", "stage": 40, "mode": 1, "rank": 1,
-		"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + orders + ")",
-		"sdkmessageid@odata.bind":                 "/sdkmessages(" + MessageID("Create") + ")",
-	})
+	_, err = s.CreateRecord("sdkmessageprocessingsteps", devStep("seed:test:step:orders", "Orders queue: Create of incident", orders, "Create", "incident", nil))
 	return err
 }

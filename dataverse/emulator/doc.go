@@ -1,9 +1,12 @@
 // Package emulator is a local stand-in for Dataverse's Web API, for tests and `portal dev`:
-// it serves the serviceendpoint and sdkmessageprocessingstep tables, WhoAmI and
+// it serves the serviceendpoint, sdkmessageprocessingstep and sdkmessageprocessingstepimage
+// tables, seeded messages, message filters, custom APIs, users and table columns
+// (EntityDefinitions(LogicalName='account')/Attributes), WhoAmI and
 // TriggerServiceEndpointCheck with Dataverse's OData shapes (@odata.context, value,
-// @odata.nextLink, @odata.etag), query options ($select, a $filter subset, $orderby,
-// Prefer: odata.maxpagesize with an opaque $skiptoken), If-Match semantics, Dataverse-shaped
-// errors, its own copy of the column rules (lengths, choices, the 44-character SAS key, ...),
+// @odata.nextLink, @odata.etag), query options ($select, $expand with a nested $select, a
+// $filter subset, $orderby, Prefer: odata.maxpagesize with an opaque $skiptoken), If-Match
+// semantics, Dataverse-shaped errors, its own copy of the column rules (lengths, choices, the
+// 44-character SAS key, ...) and of the step rules (stages, modes, images per message),
 // write-only secrets, organization-wide privileges, and fault injection (throttling, 503,
 // latency, responses lost after the change was committed). Tests can set its clock
 // (Options.Clock) to place changes at known times for modifiedon delta queries, and count the

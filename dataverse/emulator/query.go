@@ -560,3 +560,96 @@ func decodeSkipToken(s string, order []orderItem, key string) (record, bool) {
 	}
 	return r, true
 }
+
+// expandItem is one $expand item: a navigation property and the $select inside it.
+type expandItem struct {
+	name string
+	nav  navigation
+	sel  []string
+}
+
+// parseExpand reads $expand: comma-separated navigation properties, each optionally with
+// ($select=...); other nested options are refused.
+func parseExpand(e *entity, s string) ([]expandItem, *apiError) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []expandItem
+	for _, part := range splitTopLevel(s, ',') {
+		name, opts, hasOpts := strings.Cut(part, "(")
+		name = strings.TrimSpace(name)
+		nav, ok := e.navs[name]
+		if !ok {
+			return nil, badRequest(codeNoSuchProperty, "Could not find a property named '%s' on type 'Microsoft.Dynamics.CRM.%s'.", name, e.logicalName)
+		}
+		it := expandItem{name: name, nav: nav}
+		if hasOpts {
+			inner, ok := strings.CutSuffix(strings.TrimSpace(opts), ")")
+			if !ok {
+				return nil, badRequest(codeQuerySyntax, "Syntax error in $expand '%s': unbalanced parentheses.", s)
+			}
+			for _, o := range splitTopLevel(inner, ';') {
+				k, v, _ := strings.Cut(o, "=")
+				if strings.TrimSpace(k) != "$select" {
+					return nil, badRequest(codeQuerySyntax, "The emulator supports only $select inside $expand; got '%s'.", strings.TrimSpace(k))
+				}
+				sel, err := parseSelect(nav.target, v)
+				if err != nil {
+					return nil, err
+				}
+				it.sel = sel
+			}
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// splitTopLevel splits s on sep outside parentheses.
+func splitTopLevel(s string, sep byte) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case sep:
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+// expansion is an expanded navigation property of one row: the related row (nil when the
+// lookup is empty) or rows.
+type expansion struct {
+	expandItem
+	one  record
+	many []record
+}
+
+// expand resolves items for row; the caller holds the store's read lock.
+func (st *store) expand(e *entity, row record, items []expandItem) []expansion {
+	out := make([]expansion, 0, len(items))
+	for _, it := range items {
+		x := expansion{expandItem: it}
+		if it.nav.many {
+			id := str(row, e.key)
+			for _, r := range st.tables[it.nav.target.set] {
+				if str(r, it.nav.column) == id {
+					x.many = append(x.many, r)
+				}
+			}
+			slices.SortFunc(x.many, func(a, b record) int { return compareRecords(a, b, nil, it.nav.target.key) })
+		} else if id := str(row, it.nav.column); id != "" {
+			x.one, _ = st.get(it.nav.target.set, id)
+		}
+		out = append(out, x)
+	}
+	return out
+}

@@ -50,7 +50,8 @@ type entity struct {
 	columns     map[string]*column
 	order       []string // readable column names in output order
 	binds       map[string]lookupBind
-	privilege   string // e.g. "ServiceEndpoint" for prvCreateServiceEndpoint
+	navs        map[string]navigation // for $expand
+	privilege   string                // e.g. "ServiceEndpoint" for prvCreateServiceEndpoint
 }
 
 func newEntity(logical, set string, otc int, priv string, cols []*column, binds []lookupBind) *entity {
@@ -108,12 +109,15 @@ var stepEntity = newEntity("sdkmessageprocessingstep", "sdkmessageprocessingstep
 	{name: "mode", typ: tChoice, choices: []int{0, 1}, required: true},
 	{name: "rank", typ: tInt},
 	{name: "statecode", typ: tChoice, choices: []int{0, 1}},
+	{name: "statuscode", typ: tChoice, choices: []int{1, 2}},
 	{name: "filteringattributes", typ: tString, max: 100000},
 	{name: "supporteddeployment", typ: tChoice, choices: []int{0, 1, 2}},
 	{name: "asyncautodelete", typ: tBool},
 	{name: "_eventhandler_value", typ: tLookup, readOnly: true},
 	{name: "_sdkmessageid_value", typ: tLookup, readOnly: true},
 	{name: "_sdkmessagefilterid_value", typ: tLookup, readOnly: true},
+	{name: "_impersonatinguserid_value", typ: tLookup, readOnly: true},
+	{name: "ismanaged", typ: tBool, readOnly: true},
 	{name: "createdon", typ: tDateTime, readOnly: true},
 	{name: "modifiedon", typ: tDateTime, readOnly: true},
 	{name: "versionnumber", typ: tInt, readOnly: true},
@@ -121,12 +125,93 @@ var stepEntity = newEntity("sdkmessageprocessingstep", "sdkmessageprocessingstep
 	{nav: "eventhandler_serviceendpoint", column: "_eventhandler_value", entitySet: "serviceendpoints"},
 	{nav: "sdkmessageid", column: "_sdkmessageid_value", entitySet: "sdkmessages"},
 	{nav: "sdkmessagefilterid", column: "_sdkmessagefilterid_value", entitySet: "sdkmessagefilters"},
+	{nav: "impersonatinguserid", column: "_impersonatinguserid_value", entitySet: "systemusers"},
 })
+
+var imageEntity = newEntity("sdkmessageprocessingstepimage", "sdkmessageprocessingstepimages", 4615, "SdkMessageProcessingStepImage", []*column{
+	{name: "sdkmessageprocessingstepimageid", typ: tGUID},
+	{name: "name", typ: tString, max: 256},
+	{name: "description", typ: tString, max: 256},
+	{name: "entityalias", typ: tString, max: 256},
+	{name: "imagetype", typ: tChoice, choices: []int{0, 1, 2}, required: true},
+	{name: "attributes", typ: tString, max: 100000},
+	{name: "messagepropertyname", typ: tString, max: 256, required: true},
+	{name: "_sdkmessageprocessingstepid_value", typ: tLookup, readOnly: true},
+	{name: "ismanaged", typ: tBool, readOnly: true},
+	{name: "createdon", typ: tDateTime, readOnly: true},
+	{name: "modifiedon", typ: tDateTime, readOnly: true},
+	{name: "versionnumber", typ: tInt, readOnly: true},
+}, []lookupBind{
+	{nav: "sdkmessageprocessingstepid", column: "_sdkmessageprocessingstepid_value", entitySet: "sdkmessageprocessingsteps"},
+})
+
+// The tables below are read-only here: the emulator seeds them (see seedMessages).
 
 var messageEntity = newEntity("sdkmessage", "sdkmessages", 4606, "SdkMessage", []*column{
 	{name: "sdkmessageid", typ: tGUID},
 	{name: "name", typ: tString, max: 256},
+	{name: "isprivate", typ: tBool},
+	{name: "versionnumber", typ: tInt, readOnly: true},
 }, nil)
+
+var filterEntity = newEntity("sdkmessagefilter", "sdkmessagefilters", 4607, "SdkMessage", []*column{
+	{name: "sdkmessagefilterid", typ: tGUID},
+	{name: "_sdkmessageid_value", typ: tLookup, readOnly: true},
+	{name: "primaryobjecttypecode", typ: tString, max: 64},
+	{name: "secondaryobjecttypecode", typ: tString, max: 64},
+	{name: "iscustomprocessingstepallowed", typ: tBool},
+	{name: "isvisible", typ: tBool},
+	{name: "versionnumber", typ: tInt, readOnly: true},
+}, nil)
+
+var customAPIEntity = newEntity("customapi", "customapis", 10027, "CustomAPI", []*column{
+	{name: "customapiid", typ: tGUID},
+	{name: "uniquename", typ: tString, max: 128},
+	{name: "name", typ: tString, max: 100},
+	{name: "bindingtype", typ: tChoice, choices: []int{0, 1, 2}},
+	{name: "boundentitylogicalname", typ: tString, max: 100},
+	{name: "allowedcustomprocessingsteptype", typ: tChoice, choices: []int{0, 1, 2}},
+	{name: "isfunction", typ: tBool},
+	{name: "_sdkmessageid_value", typ: tLookup, readOnly: true},
+	{name: "versionnumber", typ: tInt, readOnly: true},
+}, nil)
+
+var systemUserEntity = newEntity("systemuser", "systemusers", 8, "User", []*column{
+	{name: "systemuserid", typ: tGUID},
+	{name: "fullname", typ: tString, max: 200},
+	{name: "applicationid", typ: tGUID},
+	{name: "isdisabled", typ: tBool},
+	{name: "versionnumber", typ: tInt, readOnly: true},
+}, nil)
+
+// navigation is a navigation property $expand can follow: single-valued through this
+// entity's lookup column, or collection-valued through the target's lookup back to this
+// entity's key.
+type navigation struct {
+	target *entity
+	column string // single: this entity's lookup column; collection: the target's lookup column
+	many   bool
+}
+
+func init() {
+	// Set here rather than in the entities' declarations: they refer to each other.
+	stepEntity.navs = map[string]navigation{
+		"sdkmessageid":                 {target: messageEntity, column: "_sdkmessageid_value"},
+		"sdkmessagefilterid":           {target: filterEntity, column: "_sdkmessagefilterid_value"},
+		"eventhandler_serviceendpoint": {target: serviceEndpointEntity, column: "_eventhandler_value"},
+		"impersonatinguserid":          {target: systemUserEntity, column: "_impersonatinguserid_value"},
+		"sdkmessageprocessingstepid_sdkmessageprocessingstepimage": {target: imageEntity, column: "_sdkmessageprocessingstepid_value", many: true},
+	}
+	imageEntity.navs = map[string]navigation{
+		"sdkmessageprocessingstepid": {target: stepEntity, column: "_sdkmessageprocessingstepid_value"},
+	}
+	filterEntity.navs = map[string]navigation{
+		"sdkmessageid": {target: messageEntity, column: "_sdkmessageid_value"},
+	}
+	messageEntity.navs = map[string]navigation{
+		"sdkmessageid_sdkmessagefilter": {target: filterEntity, column: "_sdkmessageid_value", many: true},
+	}
+}
 
 // record is one row: column name to JSON value (string, float64, bool or nil).
 type record map[string]any

@@ -74,9 +74,11 @@ type Options struct {
 	Clock func() time.Time
 }
 
-// Server is one emulated Dataverse organization: a Web API stand-in for the serviceendpoint
-// and sdkmessageprocessingstep tables, WhoAmI and TriggerServiceEndpointCheck, with bearer
-// token checks, privilege checks, Dataverse's column rules, and fault injection.
+// Server is one emulated Dataverse organization: a Web API stand-in for the serviceendpoint,
+// sdkmessageprocessingstep and sdkmessageprocessingstepimage tables, the seeded sdkmessage,
+// sdkmessagefilter, customapi and systemuser tables, table column metadata, WhoAmI and
+// TriggerServiceEndpointCheck, with bearer token checks, privilege checks, Dataverse's column
+// and step rules, and fault injection.
 type Server struct {
 	name, url   string
 	orgID, buID string
@@ -200,6 +202,11 @@ func (s *Server) AddAppUser(u AppUser) {
 	s.mu.Lock()
 	s.users[u.ClientID] = &u
 	s.mu.Unlock()
+	// The application user is a systemuser too, so steps can run as it.
+	s.store.mu.Lock()
+	s.store.table(systemUserEntity.set)[u.UserID] = record{systemUserEntity.key: u.UserID, "fullname": u.FullName,
+		"applicationid": strings.ToLower(u.ClientID), "isdisabled": false, "versionnumber": float64(0)}
+	s.store.mu.Unlock()
 }
 
 // DenyPrivilege removes a privilege from an application user's roles (for tests and demos).
@@ -301,7 +308,14 @@ func (s *Server) Requests() []string {
 //	                      included, is one request) and creates (POST)
 //	"serviceendpoints()"  one record by id: reads (GET), updates (PATCH), deletes (DELETE)
 //	"serviceendpoints()/serviceendpoint_sdkmessageprocessingstep"  an endpoint's steps
+//	                      (with their $expand: one request however many are expanded)
 //	"serviceendpoints()/Microsoft.Dynamics.CRM.TriggerServiceEndpointCheck"
+//	"sdkmessageprocessingsteps", "sdkmessageprocessingsteps()"  steps: list and create, and
+//	                      one step's read, update, delete
+//	"sdkmessageprocessingstepimages", "sdkmessageprocessingstepimages()"  step images
+//	"sdkmessages", "sdkmessagefilters", "customapis", "systemusers"  the seeded, read-only
+//	                      tables (and "<set>()" for one record)
+//	"EntityDefinitions()/Attributes"  a table's columns
 //	"WhoAmI"              ("WhoAmI()" when called with parentheses)
 //
 // For example, RequestCount("GET", "serviceendpoints") is the number of list queries.
@@ -512,6 +526,18 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rest string, u *A
 	if keyed && set == "WhoAmI" && rawID == "" {
 		keyed = false // the function may be called as WhoAmI or WhoAmI()
 	}
+	if set == "EntityDefinitions" {
+		var err *apiError
+		if keyed && len(segs) == 2 && segs[1] == "Attributes" {
+			err = s.serveAttributes(w, r, rawID)
+		} else {
+			err = &apiError{status: 404, code: codeQuerySyntax, message: "The emulator serves only EntityDefinitions(LogicalName='<table>')/Attributes."}
+		}
+		if err != nil {
+			writeDVError(w, err)
+		}
+		return
+	}
 	if keyed {
 		var ok bool
 		if id, ok = parseGUID(strings.Trim(rawID, "{}")); !ok {
@@ -534,14 +560,22 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rest string, u *A
 		err = s.triggerCheck(w, id, u)
 	case set == stepEntity.set && len(segs) == 1:
 		err = s.serveTable(w, r, stepEntity, id, keyed, u)
-	case set == messageEntity.set && len(segs) == 1 && r.Method == http.MethodGet:
-		err = s.serveTable(w, r, messageEntity, id, keyed, u)
+	case set == imageEntity.set && len(segs) == 1:
+		err = s.serveTable(w, r, imageEntity, id, keyed, u)
+	case len(segs) == 1 && r.Method == http.MethodGet && seededEntities[set] != nil:
+		err = s.serveTable(w, r, seededEntities[set], id, keyed, u)
 	default:
 		err = &apiError{status: 404, code: codeQuerySyntax, message: fmt.Sprintf("Resource not found for the segment '%s'.", segs[0])}
 	}
 	if err != nil {
 		writeDVError(w, err)
 	}
+}
+
+// seededEntities are the tables served read-only, by entity set.
+var seededEntities = map[string]*entity{
+	messageEntity.set: messageEntity, filterEntity.set: filterEntity,
+	customAPIEntity.set: customAPIEntity, systemUserEntity.set: systemUserEntity,
 }
 
 func privilegeFor(e *entity, verb string) Privilege {
@@ -610,6 +644,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, e *entity, base fu
 	if err != nil {
 		return err
 	}
+	items, err := parseExpand(e, q.Get("$expand"))
+	if err != nil {
+		return err
+	}
 	var filter filterExpr
 	if f := q.Get("$filter"); f != "" {
 		if filter, err = parseFilter(e, f); err != nil {
@@ -648,6 +686,14 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, e *entity, base fu
 	}
 	end := min(start+pageSize, len(rows))
 	page := rows[start:end]
+	exps := make([][]expansion, len(page))
+	if len(items) > 0 {
+		s.store.mu.RLock()
+		for i, row := range page {
+			exps[i] = s.store.expand(e, row, items)
+		}
+		s.store.mu.RUnlock()
+	}
 
 	var buf bytes.Buffer
 	buf.Grow(len(page) * 600)
@@ -662,7 +708,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, e *entity, base fu
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		writeRow(&buf, e, row, sel)
+		writeRow(&buf, e, row, sel, exps[i])
 	}
 	buf.WriteByte(']')
 	if end < len(rows) {
@@ -699,7 +745,7 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 
 // writeRow writes a row as Dataverse returns it: @odata.etag, then the selected (or all
 // readable) columns; write-only columns are always null.
-func writeRow(buf *bytes.Buffer, e *entity, row record, sel []string) {
+func writeRow(buf *bytes.Buffer, e *entity, row record, sel []string, exps []expansion) {
 	buf.WriteString(`{"@odata.etag":`)
 	writeJSONString(buf, etag(row))
 	cols := sel
@@ -732,18 +778,38 @@ func writeRow(buf *bytes.Buffer, e *entity, row record, sel []string) {
 		buf.WriteByte(':')
 		writeJSONString(buf, str(row, e.key))
 	}
+	for _, x := range exps {
+		buf.WriteByte(',')
+		writeJSONString(buf, x.name)
+		buf.WriteByte(':')
+		switch {
+		case x.nav.many:
+			buf.WriteByte('[')
+			for i, r := range x.many {
+				if i > 0 {
+					buf.WriteByte(',')
+				}
+				writeRow(buf, x.nav.target, r, x.sel, nil)
+			}
+			buf.WriteByte(']')
+		case x.one == nil:
+			buf.WriteString("null")
+		default:
+			writeRow(buf, x.nav.target, x.one, x.sel, nil)
+		}
+	}
 	buf.WriteByte('}')
 }
 
 func etag(row record) string { return `W/"` + strconv.Itoa(num(row, "versionnumber")) + `"` }
 
-func (s *Server) writeEntity(w http.ResponseWriter, status int, e *entity, row record, sel []string) {
+func (s *Server) writeEntity(w http.ResponseWriter, status int, e *entity, row record, sel []string, exps []expansion) {
 	var buf bytes.Buffer
 	buf.WriteString(`{"@odata.context":`)
 	writeJSONString(&buf, s.url+APIPath+"$metadata#"+e.set+"/$entity")
 	buf.WriteByte(',')
 	var rowBuf bytes.Buffer
-	writeRow(&rowBuf, e, row, sel)
+	writeRow(&rowBuf, e, row, sel, exps)
 	buf.Write(rowBuf.Bytes()[1:])
 	h := w.Header()
 	h.Set("Content-Type", "application/json; odata.metadata=minimal")
@@ -762,13 +828,21 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, e *entity, id strin
 	if err != nil {
 		return err
 	}
+	items, err := parseExpand(e, r.URL.Query().Get("$expand"))
+	if err != nil {
+		return err
+	}
 	s.store.mu.RLock()
 	row, ok := s.store.get(e.set, id)
+	var exps []expansion
+	if ok {
+		exps = s.store.expand(e, row, items)
+	}
 	s.store.mu.RUnlock()
 	if !ok {
 		return notFound(e, id)
 	}
-	s.writeEntity(w, 200, e, row, sel)
+	s.writeEntity(w, 200, e, row, sel, exps)
 	return nil
 }
 
@@ -799,8 +873,12 @@ func applyDefaults(e *entity, row record) {
 	case stepEntity:
 		setDefault(row, "rank", float64(1))
 		setDefault(row, "statecode", float64(0))
+		setDefault(row, "statuscode", float64(num(row, "statecode")+1))
 		setDefault(row, "supporteddeployment", float64(0))
 		setDefault(row, "asyncautodelete", false)
+		row["ismanaged"] = false
+	case imageEntity:
+		row["ismanaged"] = false
 	}
 }
 
@@ -828,23 +906,9 @@ func (s *Server) validate(e *entity, set, full record) *apiError {
 	case serviceEndpointEntity:
 		return serviceEndpointRules(full, set)
 	case stepEntity:
-		epID := str(full, "_eventhandler_value")
-		if epID == "" {
-			return badRequest(codeInvalidArgument, "The step needs an event handler: bind eventhandler_serviceendpoint@odata.bind to \"/serviceendpoints(<id>)\".")
-		}
-		ep, ok := s.store.get(serviceEndpointEntity.set, epID)
-		if !ok {
-			return notFound(serviceEndpointEntity, epID)
-		}
-		if str(full, "_sdkmessageid_value") == "" {
-			return badRequest(codeInvalidArgument, "The step needs a message: bind sdkmessageid@odata.bind to \"/sdkmessages(<id>)\".")
-		}
-		if c := num(ep, "contract"); c != 8 && c != 9 && num(full, "mode") != 1 {
-			return badRequest(codeInvalidArgument, "Steps for a Service Bus endpoint must be asynchronous (mode 1).")
-		}
-		if num(full, "mode") == 1 && num(full, "stage") != 40 {
-			return badRequest(codeInvalidArgument, "Asynchronous steps must be registered in the post-operation stage (40).")
-		}
+		return s.stepRules(full, set)
+	case imageEntity:
+		return s.imageRules(full)
 	}
 	return nil
 }
@@ -888,7 +952,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, e *entity, u *Ap
 	w.Header().Set("OData-EntityId", s.url+APIPath+e.set+"("+id+")")
 	if rep, _ := prefer(r); rep {
 		sel, _ := parseSelect(e, r.URL.Query().Get("$select"))
-		s.writeEntity(w, 201, e, row, sel)
+		s.writeEntity(w, 201, e, row, sel, nil)
 		return nil
 	}
 	w.Header().Set("OData-Version", "4.0")
@@ -930,7 +994,8 @@ func (s *Server) insert(e *entity, set record, u *AppUser) (record, *apiError) {
 	return row, nil
 }
 
-// CreateRecord inserts a row into "serviceendpoints" or "sdkmessageprocessingsteps" from a Web
+// CreateRecord inserts a row into "serviceendpoints", "sdkmessageprocessingsteps" or
+// "sdkmessageprocessingstepimages" from a Web
 // API payload (the same columns, binds and rules as a POST), as the system user. Seeding and
 // tests use it. It returns the new row's id.
 func (s *Server) CreateRecord(entitySet string, payload map[string]any) (string, error) {
@@ -940,6 +1005,8 @@ func (s *Server) CreateRecord(entitySet string, payload map[string]any) (string,
 		e = serviceEndpointEntity
 	case stepEntity.set:
 		e = stepEntity
+	case imageEntity.set:
+		e = imageEntity
 	default:
 		return "", fmt.Errorf("dataverse emulator: cannot create rows in %q", entitySet)
 	}
@@ -1022,7 +1089,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, e *entity, id st
 	w.Header().Set("OData-EntityId", s.url+APIPath+e.set+"("+id+")")
 	if rep, _ := prefer(r); rep {
 		sel, _ := parseSelect(e, r.URL.Query().Get("$select"))
-		s.writeEntity(w, 200, e, row, sel)
+		s.writeEntity(w, 200, e, row, sel, nil)
 		return nil
 	}
 	w.Header().Set("OData-Version", "4.0")
@@ -1040,17 +1107,24 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, e *entity, id st
 	if m := r.Header.Get("If-Match"); m != "" && m != "*" && m != etag(row) {
 		return &apiError{status: 412, code: codeVersionMismatch, message: "The version of the existing record doesn't match the RowVersion property provided."}
 	}
-	if e == serviceEndpointEntity {
-		// Steps registered against the endpoint go with it.
+	var err error
+	switch e {
+	case serviceEndpointEntity:
+		// Steps registered against the endpoint go with it, and their images with them.
 		for _, st := range s.store.all(stepEntity.set) {
-			if str(st, "_eventhandler_value") == id {
-				if err := s.store.delete(stepEntity.set, str(st, stepEntity.key)); err != nil {
-					return &apiError{status: 500, code: codeUnavailable, message: "The emulator could not delete a step."}
-				}
+			if str(st, "_eventhandler_value") == id && err == nil {
+				err = s.deleteStepLocked(str(st, stepEntity.key))
 			}
 		}
+		if err == nil {
+			err = s.store.delete(e.set, id)
+		}
+	case stepEntity:
+		err = s.deleteStepLocked(id)
+	default:
+		err = s.store.delete(e.set, id)
 	}
-	if err := s.store.delete(e.set, id); err != nil {
+	if err != nil {
 		return &apiError{status: 500, code: codeUnavailable, message: "The emulator could not delete the record."}
 	}
 	w.WriteHeader(204)
@@ -1086,19 +1160,6 @@ func (s *Server) triggerCheck(w http.ResponseWriter, id string, u *AppUser) *api
 	w.WriteHeader(204)
 	return nil
 }
-
-// seedMessages adds the sdkmessages steps refer to (fixed ids; not persisted).
-func (s *Server) seedMessages() {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	for i, name := range []string{"Create", "Update", "Delete", "Assign", "SetState", "Associate"} {
-		id := MessageID(name)
-		s.store.table(messageEntity.set)[id] = record{"sdkmessageid": id, "name": name, "versionnumber": float64(i + 1)}
-	}
-}
-
-// MessageID is the emulator's fixed sdkmessageid for a message name such as "Create".
-func MessageID(name string) string { return derivedGUID("sdkmessage:" + name) }
 
 func writeDVError(w http.ResponseWriter, e *apiError) {
 	writeJSON(w, e.status, map[string]any{"error": map[string]string{"code": e.code, "message": e.message}})
