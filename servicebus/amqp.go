@@ -318,15 +318,14 @@ func (p *Prober) sendServiceBus(ctx context.Context, req Request, pr prepared, r
 	}()
 
 	m := newTestMessage(req)
-	ttl := TestMessageTimeToLive
-	subject := ValidationSubject
 	msg := &azservicebus.Message{
 		MessageID:             &m.ID,
+		CorrelationID:         &m.CorrelationID,
 		ContentType:           &m.ContentType,
-		Subject:               &subject,
+		Subject:               &m.Subject,
 		Body:                  m.Body,
 		ApplicationProperties: m.Properties,
-		TimeToLive:            &ttl,
+		TimeToLive:            &m.TTL,
 	}
 	if req.Mode == ModeCheck {
 		at := time.Now().Add(ScheduleAhead).UTC()
@@ -347,8 +346,13 @@ func (p *Prober) sendServiceBus(ctx context.Context, req Request, pr prepared, r
 	if err := sender.SendMessage(ctx, msg, nil); err != nil {
 		return p.amqpFailure(ctx, err, rec, pr.cred, pr.t, pr.resource)
 	}
+	if m.Sample {
+		return Result{Passed: true, MessageID: m.ID,
+			Proved: "Sent a sample message " + m.ID + " (" + m.ContentType + ") to " + pr.t.String() + " with " + pr.cred.who() +
+				"; it expires unread after " + m.TTL.String() + " and is marked " + m.Marker + "."}
+	}
 	return Result{Passed: true, MessageID: m.ID,
-		Proved: pr.cred.Who() + " can send to " + pr.t.String() + ": test message " + m.ID + " was accepted (it expires unread after " + ttl.String() + ")."}
+		Proved: pr.cred.Who() + " can send to " + pr.t.String() + ": test message " + m.ID + " was accepted (it expires unread after " + m.TTL.String() + ")."}
 }
 
 func seqNumbers(seqs []int64) string {
@@ -403,12 +407,17 @@ func (p *Prober) sendEventHub(ctx context.Context, req Request, pr prepared, rec
 			Proved: pr.cred.Who() + " can send to " + pr.t.String() + ": the service accepted the token and opened a sender link, which it grants only with the Send right. No event was sent."}
 	}
 	m := newTestMessage(req)
-	ev := &azeventhubs.EventData{Body: m.Body, ContentType: &m.ContentType, MessageID: &m.ID, Properties: m.Properties}
+	ev := &azeventhubs.EventData{Body: m.Body, ContentType: &m.ContentType, MessageID: &m.ID, CorrelationID: m.CorrelationID, Properties: m.Properties}
 	if err := batch.AddEventData(ev, nil); err != nil {
 		return p.amqpFailure(ctx, err, rec, pr.cred, pr.t, pr.resource)
 	}
 	if err := producer.SendEventDataBatch(ctx, batch, nil); err != nil {
 		return p.amqpFailure(ctx, err, rec, pr.cred, pr.t, pr.resource)
+	}
+	if m.Sample {
+		return Result{Passed: true, MessageID: m.ID,
+			Proved: "Sent a sample event " + m.ID + " (" + m.ContentType + ") to " + pr.t.String() + " with " + pr.cred.who() +
+				"; it stays for the hub's retention period and is marked " + m.Marker + "."}
 	}
 	return Result{Passed: true, MessageID: m.ID,
 		Proved: pr.cred.Who() + " can send to " + pr.t.String() + ": test event " + m.ID + " was accepted (it stays for the hub's retention period; consumers can skip it by " + ValidationProperty + ")."}

@@ -93,6 +93,18 @@ func peek(t testing.TB, c *azservicebus.Client, queue, topic, sub string) []*azs
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	r := newReceiver(t, c, queue, topic, sub)
+	defer r.Close(ctx)
+	msgs, err := r.PeekMessages(ctx, 50, nil)
+	if err != nil {
+		t.Fatalf("peek: %v", err)
+	}
+	return msgs
+}
+
+// newReceiver receives from the queue, or from the topic's subscription when topic is set.
+func newReceiver(t testing.TB, c *azservicebus.Client, queue, topic, sub string) *azservicebus.Receiver {
+	t.Helper()
 	var r *azservicebus.Receiver
 	var err error
 	if topic != "" {
@@ -103,12 +115,7 @@ func peek(t testing.TB, c *azservicebus.Client, queue, topic, sub string) []*azs
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close(ctx)
-	msgs, err := r.PeekMessages(ctx, 50, nil)
-	if err != nil {
-		t.Fatalf("peek: %v", err)
-	}
-	return msgs
+	return r
 }
 
 func checkMarked(t *testing.T, m *azservicebus.ReceivedMessage, id, contentType string) {
@@ -184,7 +191,10 @@ func TestQueueMessageFormats(t *testing.T) {
 				t.Errorf("XML body: %s", got.Body)
 			}
 		case endpoint.MessageFormatBinaryXML:
-			if got.Body[0] != 0x40 || !strings.Contains(string(got.Body), "SbportalValidation") {
+			// A RemoteExecutionContext in [MC-NBFX]: a short element record (0x40) with its
+			// name inline, the message name inside.
+			if got.Body[0] != 0x40 || !strings.Contains(string(got.Body[:30]), "RemoteExecutionContext") ||
+				!strings.Contains(string(got.Body), ValidationRequestName) {
 				t.Errorf(".NET binary body: %x", got.Body)
 			}
 		}

@@ -153,18 +153,11 @@ func (p *Prober) probeWebhook(ctx context.Context, req Request) Result {
 	u.Fragment = ""
 
 	msg := newTestMessage(req)
-	org := req.Organization
-	if org == "" {
-		org = "sbportal-validation"
+	for name, values := range msg.Headers {
+		header[name] = values
 	}
-	header.Set("Content-Type", "application/json; charset=utf-8")
 	header.Set("User-Agent", "sbportal-validation/1")
-	header.Set("x-ms-dynamics-organization", org)
-	header.Set("x-ms-dynamics-entity-name", "serviceendpoint")
-	header.Set("x-ms-dynamics-request-name", ValidationRequestName)
-	header.Set("x-ms-correlation-request-id", msg.ID)
-	header.Set(ValidationProperty, "true")
-	body := sampleContext(msg.ID, org, e).json()
+	body := msg.Body
 
 	where := "webhook at " + displayURL(e.URL)
 	rule := dialRule{Loopback: p.opts.Policy.AllowLoopback, WebPorts: true}
@@ -184,6 +177,9 @@ func (p *Prober) probeWebhook(ctx context.Context, req Request) Result {
 	case ans.Status >= 200 && ans.Status < 300:
 		res.Passed = true
 		res.Proved = "The " + where + " accepted a test request (HTTP " + status + "). " + how + "."
+		if msg.Sample {
+			res.Proved = "Sent a sample request to the " + where + ", which accepted it (HTTP " + status + "). " + how + "."
+		}
 	case ans.Status >= 300 && ans.Status < 400:
 		loc := displayURL(ans.Header.Get("Location"))
 		res.Cause, res.Summary = CauseWebhookRedirect, "The "+where+" answered HTTP "+status+" (a redirect"

@@ -1,12 +1,12 @@
 package servicebus
 
 import (
-	"encoding/json"
-	"encoding/xml"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/contoso/sbportal/endpoint"
+	"github.com/contoso/sbportal/sample"
 	"github.com/google/uuid"
 )
 
@@ -21,139 +21,112 @@ const (
 	// ValidationRequestName is the RequestName claim and MessageName of a test message.
 	ValidationRequestName = "sbportal.ValidateServiceEndpoint"
 	// ClaimsPrefix is where Dataverse puts its claim properties.
-	ClaimsPrefix = "http://schemas.microsoft.com/xrm/2011/Claims/"
+	ClaimsPrefix = sample.ClaimsPrefix
 	// TestMessageTimeToLive keeps an unread test message from lingering in an idle queue.
 	TestMessageTimeToLive = 5 * time.Minute
 	// ScheduleAhead is how far ahead check mode schedules the message it then cancels.
 	ScheduleAhead = 365 * 24 * time.Hour
 )
 
-// zeroGUID stands for the user and business unit: a validation message acts for nobody.
-const zeroGUID = "00000000-0000-0000-0000-000000000000"
+// SampleTimeToLive keeps a sample readable for a while: a person sends it to try a listener,
+// which may be started afterwards, yet an unread sample should not linger for days.
+const SampleTimeToLive = time.Hour
 
-// testMessage is one validation message in the endpoint's format.
+// zeroGUID stands for the user and business unit: a validation message acts for nobody.
+const zeroGUID = sample.NoGUID
+
+// testMessage is one message a probe sends: the validation message, or a sample a caller built.
 type testMessage struct {
-	ID          string
-	ContentType string
-	Body        []byte
-	Properties  map[string]any // application properties: the claims and the marker
+	ID            string
+	CorrelationID string
+	ContentType   string
+	Subject       string
+	Body          []byte
+	Properties    map[string]any // Service Bus application properties: the claims and the marker
+	Headers       http.Header    // what Dataverse sets on a webhook POST, and the marker
+	TTL           time.Duration
+	Marker        string // ValidationProperty or sample.SampleProperty
+	Sample        bool
 }
 
-func newTestMessage(req Request) testMessage {
-	id := uuid.NewString()
-	org := req.Organization
-	if org == "" {
-		org = "sbportal-validation"
+// noun names the message in results: "test message" or "sample message" (kind: message, event).
+func (m testMessage) noun(kind string) string {
+	if m.Sample {
+		return "sample " + kind
 	}
+	return "test " + kind
+}
+
+// newTestMessage is the request's sample when it has one, else the validation message in the
+// endpoint's format (JSON for webhooks, as Dataverse posts them).
+func newTestMessage(req Request) testMessage {
+	if s := req.Sample; s != nil {
+		return testMessage{
+			ID: s.ID, CorrelationID: s.CorrelationID, ContentType: s.ContentType, Subject: s.Subject,
+			Body: s.Body, Properties: s.Properties, Headers: s.Headers.Clone(),
+			TTL: SampleTimeToLive, Marker: sample.SampleProperty, Sample: true,
+		}
+	}
+	id := uuid.NewString()
+	org := organization(req)
 	format := req.Endpoint.MessageFormat
-	if !format.Valid() {
+	if !format.Valid() || req.Endpoint.Contract == endpoint.ContractWebhook {
 		format = endpoint.MessageFormatJSON
 	}
-	m := testMessage{
-		ID:          id,
-		ContentType: format.ContentType(),
-		Properties: map[string]any{
-			ValidationProperty:                   true,
-			ClaimsPrefix + "Organization":        org,
-			ClaimsPrefix + "User":                zeroGUID,
-			ClaimsPrefix + "InitiatingUser":      zeroGUID,
-			ClaimsPrefix + "EntityLogicalName":   "serviceendpoint",
-			ClaimsPrefix + "RequestName":         ValidationRequestName,
-			ClaimsPrefix + "InitiatingUserAgent": "sbportal",
-		},
+	ctx := validationContext(id, org, req.Endpoint)
+	props := sample.Claims(endpoint.UserClaimUserID, org, ctx)
+	props[ValidationProperty] = true
+	header := sample.WebhookHeaders(org, ctx)
+	header.Set("Content-Type", "application/json; charset=utf-8")
+	header.Set(ValidationProperty, "true")
+	return testMessage{
+		ID: id, CorrelationID: id, ContentType: format.ContentType(), Subject: ValidationSubject,
+		Body: ctx.Encode(format), Properties: props, Headers: header,
+		TTL: TestMessageTimeToLive, Marker: ValidationProperty,
 	}
-	ctx := sampleContext(id, org, req.Endpoint)
-	switch format {
-	case endpoint.MessageFormatTextXML:
-		m.Body = ctx.xml()
-	case endpoint.MessageFormatBinaryXML:
-		m.Body = nbfxMarker()
-	default:
-		m.Body = ctx.json()
+}
+
+func organization(req Request) string {
+	if req.Organization == "" {
+		return "sbportal-validation"
 	}
-	return m
+	return req.Organization
 }
 
-// remoteExecutionContext is the subset of Dataverse's RemoteExecutionContext a listener
-// typically reads, so a listener's parser accepts the test message and can see it is one.
-type remoteExecutionContext struct {
-	XMLName            xml.Name   `json:"-" xml:"http://schemas.microsoft.com/xrm/2011/Contracts RemoteExecutionContext"`
-	BusinessUnitID     string     `json:"BusinessUnitId" xml:"BusinessUnitId"`
-	CorrelationID      string     `json:"CorrelationId" xml:"CorrelationId"`
-	Depth              int        `json:"Depth" xml:"Depth"`
-	InitiatingUserID   string     `json:"InitiatingUserId" xml:"InitiatingUserId"`
-	InputParameters    []keyValue `json:"InputParameters" xml:"InputParameters>KeyValuePairOfstringanyType"`
-	IsExecutingOffline bool       `json:"IsExecutingOffline" xml:"IsExecutingOffline"`
-	MessageName        string     `json:"MessageName" xml:"MessageName"`
-	Mode               int        `json:"Mode" xml:"Mode"`
-	OperationCreatedOn string     `json:"OperationCreatedOn" xml:"OperationCreatedOn"`
-	OrganizationName   string     `json:"OrganizationName" xml:"OrganizationName"`
-	OutputParameters   []keyValue `json:"OutputParameters" xml:"OutputParameters>KeyValuePairOfstringanyType"`
-	PrimaryEntityName  string     `json:"PrimaryEntityName" xml:"PrimaryEntityName"`
-	RequestID          string     `json:"RequestId" xml:"RequestId"`
-	SharedVariables    []keyValue `json:"SharedVariables" xml:"SharedVariables>KeyValuePairOfstringanyType"`
-	Stage              int        `json:"Stage" xml:"Stage"`
-	UserID             string     `json:"UserId" xml:"UserId"`
-}
-
-type keyValue struct {
-	Key   string `json:"key" xml:"key"`
-	Value string `json:"value" xml:"value"`
-}
-
-func sampleContext(id, org string, e endpoint.ServiceEndpoint) remoteExecutionContext {
-	return remoteExecutionContext{
-		BusinessUnitID:     zeroGUID,
-		CorrelationID:      id,
-		Depth:              1,
-		InitiatingUserID:   zeroGUID,
-		InputParameters:    []keyValue{},
-		MessageName:        ValidationRequestName,
-		Mode:               1, // asynchronous, as every Service Bus step
-		OperationCreatedOn: time.Now().UTC().Format(time.RFC3339),
-		OrganizationName:   org,
-		OutputParameters:   []keyValue{},
-		PrimaryEntityName:  "serviceendpoint",
-		RequestID:          id,
-		SharedVariables: []keyValue{
-			{Key: ValidationProperty, Value: "true"},
+// validationContext is the RemoteExecutionContext of a validation message: the portal's own
+// message name on the serviceendpoint table, acting for nobody, marked in SharedVariables.
+func validationContext(id, org string, e endpoint.ServiceEndpoint) sample.RemoteExecutionContext {
+	return sample.RemoteExecutionContext{
+		BusinessUnitID:      zeroGUID,
+		CorrelationID:       id,
+		Depth:               1,
+		InitiatingUserAgent: "sbportal",
+		InitiatingUserID:    zeroGUID,
+		IsolationMode:       1,
+		MessageName:         ValidationRequestName,
+		Mode:                endpoint.ModeAsynchronous, // as every Service Bus step
+		OperationCreatedOn:  time.Now(),
+		OperationID:         id,
+		OrganizationName:    org,
+		OwningExtension:     sample.EntityReference{LogicalName: "sdkmessageprocessingstep"},
+		PrimaryEntityID:     orNone(e.ID),
+		PrimaryEntityName:   "serviceendpoint",
+		RequestID:           id,
+		SecondaryEntityName: "none",
+		SharedVariables: []sample.Parameter{
+			{Key: ValidationProperty, Value: true},
 			{Key: "sbportal.endpoint", Value: e.Name},
 		},
-		Stage:  40,
+		Stage:  endpoint.StagePostOperation,
 		UserID: zeroGUID,
 	}
 }
 
-// json encodes the context. Marshalling strings and ints cannot fail; should it ever, the
-// marker body still tells a listener what the message is.
-func (c remoteExecutionContext) json() []byte {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return []byte(`{"MessageName":"` + ValidationRequestName + `"}`)
+func orNone(id string) string {
+	if id == "" {
+		return zeroGUID
 	}
-	return b
-}
-
-// xml encodes the context as Text XML (invalid characters in the endpoint name become U+FFFD).
-func (c remoteExecutionContext) xml() []byte {
-	b, err := xml.Marshal(c)
-	if err != nil {
-		b = []byte(`<RemoteExecutionContext xmlns="http://schemas.microsoft.com/xrm/2011/Contracts"><MessageName>` + ValidationRequestName + `</MessageName></RemoteExecutionContext>`)
-	}
-	return append([]byte(xml.Header), b...)
-}
-
-// nbfxMarker is a tiny .NET Binary XML ([MC-NBFX]) document,
-// <SbportalValidation>sbportal validation message: safe to ignore</SbportalValidation>: a
-// short element record (0x40) with its name, then a Chars8TextWithEndElement record (0x99).
-// Writing Dataverse's full DataContract in binary XML is out of scope; a listener that reads
-// .NET Binary will parse this and not find a RemoteExecutionContext, which is the point.
-func nbfxMarker() []byte {
-	const name, text = "SbportalValidation", ValidationSubject
-	b := []byte{0x40, byte(len(name))}
-	b = append(b, name...)
-	b = append(b, 0x99, byte(len(text)))
-	return append(b, text...)
+	return id
 }
 
 // displayURL shows a URL without its query or fragment, which may hold a key.

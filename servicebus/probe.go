@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/contoso/sbportal/endpoint"
+	"github.com/contoso/sbportal/sample"
 )
 
 // Mode says whether a probe delivers a test message.
@@ -55,6 +56,11 @@ type Request struct {
 	// headers (e.g. "contoso.crm.dynamics.com"). Optional.
 	Organization string
 	Mode         Mode
+	// Sample, when set, is sent instead of the validation message (ModeSend only): its body,
+	// content type, subject, ids and application properties to a queue, topic or event hub
+	// (with a time to live of SampleTimeToLive), its headers and JSON body to a webhook, its
+	// body to a relay. A check-mode request with a sample fails with CauseModeUnsupported.
+	Sample *sample.Message
 }
 
 // Cause is why a probe failed, as a stable code that pages, audit entries and metrics can use.
@@ -199,6 +205,9 @@ func (p *Prober) Probe(ctx context.Context, req Request) Result {
 	var res Result
 	e := req.Endpoint
 	switch {
+	case req.Sample != nil && req.Mode == ModeCheck:
+		res = failed(CauseModeUnsupported, "A sample message cannot be sent in check mode, which delivers nothing.",
+			"Choose \"send a test message\" to send the sample.")
 	case e.Contract == endpoint.ContractQueue || e.Contract == endpoint.ContractPersistentQueue || e.Contract == endpoint.ContractTopic:
 		res = p.probeQueueOrTopic(ctx, req)
 	case e.Contract == endpoint.ContractEventHub:
@@ -217,7 +226,7 @@ func (p *Prober) Probe(ctx context.Context, req Request) Result {
 	}
 	p.log.LogAttrs(context.Background(), slog.LevelInfo, "endpoint probe",
 		slog.String("endpoint", e.Name), slog.String("contract", e.Contract.Label()),
-		slog.String("mode", req.Mode.String()), slog.Bool("passed", res.Passed),
+		slog.String("mode", req.Mode.String()), slog.Bool("sample", req.Sample != nil), slog.Bool("passed", res.Passed),
 		slog.String("cause", string(res.Cause)), slog.String("transport", string(res.Transport)), slog.String("message_id", res.MessageID),
 		slog.Duration("duration", res.Duration))
 	return res

@@ -2,6 +2,7 @@ package servicebus
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -50,9 +51,10 @@ func (p *Prober) sendRelay(ctx context.Context, req Request, tgt namespaceTarget
 	header.Set("ServiceBusAuthorization", token.Reveal())
 	header.Set("Content-Type", msg.ContentType)
 	header.Set("User-Agent", "sbportal-validation/1")
-	header.Set(ValidationProperty, "true")
-	header.Set("x-ms-correlation-request-id", msg.ID)
-	header.Set("BrokerProperties", `{"MessageId":"`+msg.ID+`","Label":"`+ValidationSubject+`"}`)
+	header.Set(msg.Marker, "true")
+	header.Set("x-ms-correlation-request-id", msg.CorrelationID)
+	broker, _ := json.Marshal(struct{ MessageId, Label string }{msg.ID, msg.Subject}) // strings always marshal
+	header.Set("BrokerProperties", string(broker))
 	u := url.URL{Scheme: "https", Host: tgt.Host, Path: "/" + t.Path}
 
 	ans, connected, err := p.postOnce(ctx, u.String(), header, msg.Body, tgt.DialPort, tgt.Rule)
@@ -69,7 +71,7 @@ func (p *Prober) sendRelay(ctx context.Context, req Request, tgt namespaceTarget
 	switch {
 	case ans.Status >= 200 && ans.Status < 300:
 		return Result{Passed: true, MessageID: msg.ID,
-			Proved: cred.Who() + " can send to " + t.String() + ": the relay's listener answered HTTP " + status + " to test message " + msg.ID + "."}
+			Proved: cred.Who() + " can send to " + t.String() + ": the relay's listener answered HTTP " + status + " to " + msg.noun("message") + " " + msg.ID + "."}
 	case ans.Status == http.StatusUnauthorized:
 		return p.authFailure(ans.Body, cred, t, resource)
 	case ans.Status == http.StatusForbidden:
