@@ -167,6 +167,9 @@ type Catalog struct {
 
 	version atomic.Uint64 // bumped whenever any environment's view changes
 	merged  atomic.Pointer[merged]
+
+	messages readCache[[]endpoint.Message] // by environment
+	columns  readCache[[]endpoint.Column]  // by environment and table; both keep failures failedReadTTL
 }
 
 // merged is every environment's entries in one list sorted by name, for one catalog version.
@@ -229,7 +232,8 @@ func New(opts Options) *Catalog {
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	c := &Catalog{opts: opts, log: opts.Logger, byID: map[string]*envCatalog{}, origin: hex.EncodeToString(b[:])}
+	c := &Catalog{opts: opts, log: opts.Logger, byID: map[string]*envCatalog{}, origin: hex.EncodeToString(b[:]),
+		messages: readCache[[]endpoint.Message]{keepFailures: failedReadTTL}, columns: readCache[[]endpoint.Column]{keepFailures: failedReadTTL}}
 	var envs []*dataverse.Environment
 	if opts.Environments != nil {
 		envs = opts.Environments.List()
@@ -491,6 +495,8 @@ func (c *Catalog) applyChange(ctx context.Context, ch store.Change) error {
 		ec.apply(nil, []string{strings.ToLower(ch.EndpointID)})
 	case store.ChangeFacts:
 		c.refreshFacts(ctx, ch.Environment, ch.EndpointID)
+	case store.ChangeSteps:
+		ec.forgetSteps(ch.EndpointID)
 	default:
 		ep, err := ec.env.Client.Endpoint(ctx, ch.EndpointID)
 		if errors.Is(err, dataverse.NotFound) {

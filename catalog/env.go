@@ -39,20 +39,12 @@ type envCatalog struct {
 	lastFullAt time.Time
 	queries    atomic.Int64
 
-	stepsMu sync.Mutex
-	steps_  map[string]*stepsCall
+	stepsCache readCache[[]endpoint.Step] // by endpoint id; failures are not kept
 }
 
 type call struct {
 	done chan struct{}
 	err  error
-}
-
-type stepsCall struct {
-	done  chan struct{}
-	steps []endpoint.Step
-	err   error
-	at    time.Time
 }
 
 func (ec *envCatalog) now() time.Time { return ec.c.opts.Now() }
@@ -319,47 +311,11 @@ func (ec *envCatalog) publishLocked(byID map[string]*Entry, st Status) {
 
 // steps reads an endpoint's steps, cached for the refresh interval, single-flight per endpoint.
 func (ec *envCatalog) steps(ctx context.Context, id string) ([]endpoint.Step, error) {
-	k := strings.ToLower(id)
-	ec.stepsMu.Lock()
-	if ec.steps_ == nil {
-		ec.steps_ = map[string]*stepsCall{}
-	}
-	sc, ok := ec.steps_[k]
-	if ok {
-		select {
-		case <-sc.done:
-			if sc.err != nil || ec.now().Sub(sc.at) >= ec.interval {
-				ok = false
-			}
-		default:
-		}
-	}
-	if !ok {
-		sc = &stepsCall{done: make(chan struct{})}
-		ec.steps_[k] = sc
-		ec.stepsMu.Unlock()
-		sc.steps, sc.err = ec.env.Client.EndpointSteps(context.WithoutCancel(ctx), id)
-		sc.at = ec.now()
-		close(sc.done)
-		return sc.steps, sc.err
-	}
-	ec.stepsMu.Unlock()
-	select {
-	case <-sc.done:
-		return sc.steps, sc.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return ec.stepsCache.get(ctx, strings.ToLower(id), ec.interval, ec.now, func(ctx context.Context) ([]endpoint.Step, error) {
+		return ec.env.Client.EndpointSteps(ctx, id)
+	})
 }
 
-func (ec *envCatalog) forgetSteps(id string) {
-	ec.stepsMu.Lock()
-	delete(ec.steps_, strings.ToLower(id))
-	ec.stepsMu.Unlock()
-}
+func (ec *envCatalog) forgetSteps(id string) { ec.stepsCache.forget(strings.ToLower(id)) }
 
-func (ec *envCatalog) forgetAllSteps() {
-	ec.stepsMu.Lock()
-	clear(ec.steps_)
-	ec.stepsMu.Unlock()
-}
+func (ec *envCatalog) forgetAllSteps() { ec.stepsCache.clear() }

@@ -507,13 +507,13 @@ func (v *stepValidator) rankAndRunAs() {
 	if st.Rank < 0 || st.Rank > MaxStepRank {
 		v.add(ruleRankRange, FieldRank, "Enter an execution order from 0 to "+strconv.Itoa(MaxStepRank)+"; steps run from the lowest to the highest (1 is usual).")
 	}
-	if st.RunAsUserID != "" && !isGUID(st.RunAsUserID) {
-		v.add(ruleRunAsGUID, FieldRunAs, "Choose the user to run as from the list, or leave it empty to run as the calling user; it must be a user ID such as 00000000-0000-0000-0000-000000000000.")
+	if st.RunAsUserID != "" && !IsGUID(st.RunAsUserID) {
+		v.add(ruleRunAsGUID, FieldRunAs, "Enter the id of the user to run as, or choose Calling user to run as the calling user; it must be a user ID such as 00000000-0000-0000-0000-000000000000.")
 	}
 }
 
-// isGUID reports whether s is a GUID in its usual form, 8-4-4-4-12 hexadecimal digits.
-func isGUID(s string) bool {
+// IsGUID reports whether s is a GUID in its usual form, 8-4-4-4-12 hexadecimal digits.
+func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

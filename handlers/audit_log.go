@@ -11,7 +11,8 @@ import (
 	"github.com/contoso/sbportal/web"
 )
 
-var auditActions = []string{"endpoint.create", "endpoint.edit", "endpoint.rekey", "endpoint.delete", "endpoint.test", "draft.validate"}
+var auditActions = []string{"endpoint.create", "endpoint.edit", "endpoint.rekey", "endpoint.delete", "endpoint.test", "draft.validate",
+	"step.create", "step.update", "step.enable", "step.disable", "step.delete", "step.sample"}
 
 // auditLog shows the audit trail to Admins, newest first, with filters.
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {

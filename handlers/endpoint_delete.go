@@ -63,6 +63,9 @@ func (s *Server) renderDelete(w http.ResponseWriter, r *http.Request, c catalogE
 	form := web.DeleteForm{View: v, ConfirmError: confirmError}
 	if steps, err := s.Catalog.Steps(r.Context(), c.Env.ID, c.Endpoint.ID); err == nil {
 		form.StepCount, form.StepsKnown = len(steps), true
+		for _, st := range steps {
+			form.StepNames = append(form.StepNames, st.Name)
+		}
 	}
 	s.render(w, r, status, web.DeletePage(s.page(w, r, "Delete "+c.Endpoint.Name, web.NavEndpoints), form))
 }

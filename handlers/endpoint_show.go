@@ -102,9 +102,8 @@ func (s *Server) endpointView(ctx context.Context, id auth.Identity, c catalogEn
 	if err != nil {
 		v.StepsError = "The steps could not be read: " + dataverseMessage(err)
 	}
-	for _, s := range steps {
-		v.Steps = append(v.Steps, web.StepRow{Name: s.Name, Stage: s.Stage.Label(), Mode: s.Mode.Label(),
-			State: s.State.Label(), FilteringAttributes: strings.Join(s.FilteringAttributes, ",")})
+	for _, st := range steps {
+		v.Steps = append(v.Steps, stepRow(c, st))
 	}
 	return v, nil
 }
@@ -230,4 +229,17 @@ func changes(before, after json.RawMessage) []web.Fact {
 		}
 	}
 	return out
+}
+
+// stepRow is a step as a row of its endpoint's steps table.
+func stepRow(c catalogEntry, st endpoint.Step) web.StepRow {
+	row := web.StepRow{URL: web.StepPageURL(c.Env.ID, c.Endpoint.ID, st.ID), Name: st.Name, Message: st.Message,
+		Table: cmp.Or(st.Table, "none"), Stage: st.Stage.Label(), Mode: st.Mode.Label(), State: st.State.Label(),
+		Enabled: st.State == endpoint.StepEnabled, FilteringAttributes: strings.Join(st.FilteringAttributes, ", ")}
+	var images []string
+	for _, im := range st.Images {
+		images = append(images, im.Alias+" ("+strings.ToLower(im.Type.Label())+")")
+	}
+	row.Images = strings.Join(images, ", ")
+	return row
 }

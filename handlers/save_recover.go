@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/contoso/sbportal/dataverse"
@@ -125,6 +126,13 @@ func (s *Server) resolveIntent(ctx context.Context, in store.AuditEntry) error {
 		_, err := s.Store.AppendAudit(ctx, out)
 		return err
 	}
+	if strings.HasPrefix(in.Action, "step.") {
+		outcome, detail, err := s.resolveStepIntent(ctx, in, env)
+		if err != nil {
+			return err // Dataverse cannot tell now; try again next pass
+		}
+		return s.recordResolved(ctx, out, outcome, detail)
+	}
 	got, err := env.Client.Endpoint(ctx, in.EndpointID)
 	exists := err == nil
 	if err != nil && !errors.Is(err, dataverse.NotFound) {
@@ -148,13 +156,22 @@ func (s *Server) resolveIntent(ctx context.Context, in store.AuditEntry) error {
 			out.Outcome = store.AuditSucceeded
 		}
 	}
-	switch out.Outcome {
-	case store.AuditSucceeded:
+	return s.recordResolved(ctx, out, out.Outcome, "")
+}
+
+// recordResolved records the outcome found for an interrupted change; detail, when set, says
+// more than the outcome does.
+func (s *Server) recordResolved(ctx context.Context, out store.AuditEntry, outcome store.AuditOutcome, detail string) error {
+	out.Outcome = outcome
+	switch {
+	case detail != "":
+		out.Detail = detail
+	case outcome == store.AuditSucceeded:
 		out.Detail = "Recorded after the request that made the change was interrupted."
 	default:
 		out.Detail = "The request was interrupted and Dataverse does not hold the change."
 	}
-	_, err = s.Store.AppendAudit(ctx, out)
+	_, err := s.Store.AppendAudit(ctx, out)
 	return err
 }
 

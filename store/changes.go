@@ -17,6 +17,8 @@ const (
 	ChangeDeleted ChangeKind = "deleted"
 	// ChangeFacts: only the portal's own facts changed (owning team, a validation run).
 	ChangeFacts ChangeKind = "facts"
+	// ChangeSteps: the steps registered against the endpoint changed: read them anew.
+	ChangeSteps ChangeKind = "steps"
 )
 
 // Change is one entry of the change log that keeps replicas' catalogs in step.

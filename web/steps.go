@@ -46,11 +46,11 @@ type StepImageRow struct {
 // SamplePreview shows what a step's sample message carries.
 type SamplePreview struct {
 	ContentType string
-	Body        string   // formatted for reading (JSON indented, XML as is)
-	Properties  []Fact   // Service Bus application properties or webhook headers
-	PropsLabel  string   // "Message properties" or "HTTP headers"
-	Note        string   // e.g. why a .NET binary body is shown as its XML
-	Destination string   // where the sample goes, in words
+	Body        string // formatted for reading (JSON indented, XML as is)
+	Properties  []Fact // Service Bus application properties or webhook headers
+	PropsLabel  string // "Message properties" or "HTTP headers"
+	Note        string // e.g. why a .NET binary body is shown as its XML
+	Destination string // where the sample goes, in words
 }
 
 // StepForm adds or edits a step.
@@ -60,8 +60,8 @@ type StepForm struct {
 	Editing  bool
 	StepID   string // chosen when the form is first shown, so a repeated submit cannot add two steps
 
-	Name      string
-	Suggested string // the name the portal suggested; replaced when message or table change
+	Name        string
+	Suggested   string // the name the portal suggested; replaced when message or table change
 	Description string
 
 	Message  string

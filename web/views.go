@@ -321,6 +321,7 @@ type RekeyForm struct {
 type DeleteForm struct {
 	View         EndpointView
 	StepCount    int
+	StepNames    []string
 	StepsKnown   bool
 	ConfirmError string
 }
