@@ -43,6 +43,21 @@ type Options struct {
 	// Sleep waits between retries; nil means a timer that stops when ctx ends. Tests set it to
 	// record the waits the client asked for.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Observe, when set, is told of every HTTP request sent to the Web API (each attempt of a
+	// retried call, not token requests), for metrics. It runs on the caller's goroutine: keep
+	// it quick.
+	Observe func(Attempt)
+}
+
+// Attempt is one HTTP request to the Web API as Options.Observe sees it. It holds no URL, body
+// or header: nothing that could carry an id or a secret.
+type Attempt struct {
+	Method string
+	// Status is the answer's status code; 0 when no answer came (network failure, timeout,
+	// cancellation).
+	Status int
+	// Duration is from sending the request until the answer's headers arrived (or it failed).
+	Duration time.Duration
 }
 
 // DefaultMaxWait is RetryPolicy.MaxWait's default.
@@ -91,6 +106,7 @@ type Client struct {
 	retry     RetryPolicy
 	sleep     func(ctx context.Context, d time.Duration) error
 	userAgent string
+	observe   func(Attempt)
 
 	tokMu sync.Mutex
 	tok   azcore.AccessToken
@@ -123,6 +139,7 @@ func New(environmentURL string, opts Options) (*Client, error) {
 		retry:     opts.Retry.withDefaults(),
 		sleep:     opts.Sleep,
 		userAgent: opts.UserAgent,
+		observe:   opts.Observe,
 	}
 	if c.sleep == nil {
 		c.sleep = sleepContext
@@ -309,7 +326,15 @@ func (c *Client) do(ctx context.Context, r request, token string) (*http.Respons
 	for k, v := range r.header {
 		h.Set(k, v)
 	}
+	start := time.Now()
 	resp, err := c.hc.Do(req)
+	if c.observe != nil {
+		a := Attempt{Method: r.method, Duration: time.Since(start)}
+		if resp != nil {
+			a.Status = resp.StatusCode
+		}
+		c.observe(a)
+	}
 	if err != nil {
 		// *url.Error repeats the URL, which holds no secrets; keep only the cause to stay short.
 		var ue *url.Error

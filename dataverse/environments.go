@@ -292,6 +292,9 @@ type EnvironmentsOptions struct {
 	HTTPClient   *http.Client        // for the Web API calls; nil: default
 	Retry        RetryPolicy
 	CheckTimeout time.Duration // per environment in Check; default 5s
+	// Observe, when set, is told of every Web API request of every environment, with the
+	// environment's id (see Options.Observe).
+	Observe func(envID string, a Attempt)
 }
 
 // NewEnvironments validates the configs and builds one Client per environment. Every problem
@@ -322,8 +325,11 @@ func NewEnvironments(cfgs []EnvironmentConfig, opts EnvironmentsOptions) (*Envir
 			errs = append(errs, fmt.Errorf("%s: credential: %w", name, err))
 			continue
 		}
-		client, err := New(cfg.URL, Options{Credential: cred, HTTPClient: opts.HTTPClient,
-			AllowHTTP: cfg.AllowInsecureHTTP, Retry: opts.Retry})
+		copts := Options{Credential: cred, HTTPClient: opts.HTTPClient, AllowHTTP: cfg.AllowInsecureHTTP, Retry: opts.Retry}
+		if opts.Observe != nil {
+			copts.Observe = func(a Attempt) { opts.Observe(cfg.ID, a) }
+		}
+		client, err := New(cfg.URL, copts)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/contoso/sbportal/store"
 )
@@ -70,7 +71,8 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 
 // accessLog writes one structured line per request, with the client's address (see
 // TrustProxies), which it also hands to the store for the request's audit entries. It logs the
-// path without the query string: sign-in callbacks carry authorization codes there.
+// path without the query string: sign-in callbacks carry authorization codes there. It also
+// tells Config.Metrics of the request, by route pattern.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -80,6 +82,11 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
+		}
+		elapsed := time.Since(start)
+		if s.cfg.Metrics != nil {
+			// The router filled in the pattern while serving: read it now, after the handler.
+			s.cfg.Metrics.ObserveRequest(r.Method, chi.RouteContext(r.Context()).RoutePattern(), rec.status, elapsed)
 		}
 		level := slog.LevelInfo
 		if rec.status >= 500 {
@@ -91,7 +98,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", elapsed),
 			slog.String("client", client.addr),
 			slog.String("remote", client.peer),
 			slog.String("proto", client.proto),

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/securecookie"
@@ -39,6 +40,14 @@ type Config struct {
 	// Pages are the endpoint pages' dependencies (Dataverse, store, probes); without them only
 	// the start page and the sign-in flow are served.
 	Pages *Pages
+	// Metrics counts every request by route pattern (*metrics.Metrics); nil counts nothing.
+	Metrics RequestMetrics
+}
+
+// RequestMetrics is told of every answered request. route is the chi route pattern that
+// served it ("" when none matched), never the raw path.
+type RequestMetrics interface {
+	ObserveRequest(method, route string, status int, d time.Duration)
 }
 
 // DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0: forms are small.

@@ -155,6 +155,9 @@ type Options struct {
 	Resolver  Resolver     // nil uses net.DefaultResolver
 	Ports     Ports
 	Now       func() time.Time // token expiry warnings; nil uses time.Now
+	// Observe, when set, is told of every probe's outcome, for metrics. It runs on the
+	// caller's goroutine: keep it quick.
+	Observe func(Request, Result)
 }
 
 // DefaultTimeout bounds a probe when Options.Timeout is zero.
@@ -229,6 +232,9 @@ func (p *Prober) Probe(ctx context.Context, req Request) Result {
 		slog.String("mode", req.Mode.String()), slog.Bool("sample", req.Sample != nil), slog.Bool("passed", res.Passed),
 		slog.String("cause", string(res.Cause)), slog.String("transport", string(res.Transport)), slog.String("message_id", res.MessageID),
 		slog.Duration("duration", res.Duration))
+	if p.opts.Observe != nil {
+		p.opts.Observe(req, res)
+	}
 	return res
 }
 

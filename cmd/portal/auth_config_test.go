@@ -6,21 +6,7 @@ import (
 )
 
 func TestAuthSettings(t *testing.T) {
-	good := map[string]string{
-		"PORTAL_BASE_URL": "https://portal.contoso.com", "PORTAL_DATABASE_URL": "postgres://u:p@db:5432/portal",
-		"PORTAL_SECRET_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "PORTAL_SESSION_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		"PORTAL_OIDC_ISSUER": "https://login.microsoftonline.com/t/v2.0", "PORTAL_OIDC_CLIENT_ID": "id",
-		"PORTAL_OIDC_CLIENT_SECRET": "secret", "PORTAL_CONFIG": "main_test.go",
-	}
-	lookup := func(over map[string]string) func(string) (string, bool) {
-		return func(k string) (string, bool) {
-			if v, ok := over[k]; ok {
-				return v, true
-			}
-			v, ok := good[k]
-			return v, ok
-		}
-	}
+	lookup := serveLookup
 	cfg, problems := loadServeConfig(lookup(map[string]string{
 		"PORTAL_OIDC_ROLE_VALUES": "Admin=Portal.Admin, Viewer=Portal.Viewer,Viewer=Portal.Reader",
 		"PORTAL_TEAMS_BY_GROUP":   "Integration=g1,Finance=g2", "PORTAL_SESSION_IDLE_TIMEOUT": "2h"}))

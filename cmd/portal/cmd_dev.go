@@ -22,6 +22,7 @@ import (
 	"github.com/contoso/sbportal/catalog"
 	dvemulator "github.com/contoso/sbportal/dataverse/emulator"
 	"github.com/contoso/sbportal/handlers"
+	"github.com/contoso/sbportal/metrics"
 )
 
 func init() {
@@ -60,7 +61,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	baseURL := "http://" + ln.Addr().String()
 
-	stack, err := startDevStack(ctx, *dataDir, log)
+	m := metrics.New()
+	stack, err := startDevStack(ctx, *dataDir, m, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -82,6 +84,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cat := catalog.New(catalog.Options{Store: stack.store, Environments: stack.envs, Refresh: 15 * time.Second,
 		Logger: log.With("component", "catalog")})
 	cat.Start(ctx)
+	m.WatchCatalog(cat, stack.envs)
 
 	h, err := handlers.New(handlers.Config{Logger: log, DevMode: true, CookieKey: cookieKey, Auth: authn,
 		AccessContact: "Ada Admin (ada.admin@contoso.example), the local stack's portal administrator",
@@ -90,20 +93,21 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			// The local stack's tests reach only the local Service Bus: people trying the portal
 			// (and the browser tests) may test far more often than in production.
 			TestLimits:     handlers.TestLimits{PerPersonPerMinute: 120, PerEndpointPerMinute: 60},
-			FingerprintKey: deriveKey(cookieKey, "validation-fingerprint")}})
+			FingerprintKey: deriveKey(cookieKey, "validation-fingerprint")},
+		Metrics: m})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	go h.RecoverSaves(ctx, handlers.RecoverOptions{})
-	fmt.Fprintf(stdout, "\nService Endpoint Portal (local stack) is running.\n\n  Open %s/\n\n", baseURL)
+	fmt.Fprintf(stdout, "\nService Endpoint Portal (local stack) is running.\n\n  Open %s/\n  Metrics (Prometheus) at %s%s\n\n", baseURL, baseURL, metrics.Path)
 	fmt.Fprintf(stdout, "Sign in as one of these people (local identity provider at %s):\n", idp.Issuer())
 	for _, p := range idp.Personas() {
 		fmt.Fprintf(stdout, "  %-22s %-16s %s\n", p.ID, p.Name, p.Description)
 	}
 	stack.printInfo(stdout)
 	fmt.Fprintf(stdout, "\nPress Ctrl+C to stop.\n\n")
-	return serveUntilDone(ctx, newHTTPServer(h, log), ln, 5*time.Second, log)
+	return serveUntilDone(ctx, newHTTPServer(withMetricsPath(m, h), log), ln, 5*time.Second, log)
 }
 
 // devTeams maps the local directory's groups to the sample teams.

@@ -15,6 +15,7 @@ import (
 	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/handlers"
+	"github.com/contoso/sbportal/metrics"
 	"github.com/contoso/sbportal/servicebus"
 	"github.com/contoso/sbportal/store"
 )
@@ -63,7 +64,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer st.Close()
 	go st.RunSweeper(ctx, 10*time.Minute)
-	envs, err := dataverse.NewEnvironments(fc.dataverseEnvironments(), dataverse.EnvironmentsOptions{})
+	m := metrics.New()
+	envs, err := dataverse.NewEnvironments(fc.dataverseEnvironments(), dataverse.EnvironmentsOptions{Observe: m.ObserveDataverse})
 	if err != nil {
 		return fmt.Errorf("PORTAL_CONFIG environments: %w", err)
 	}
@@ -80,12 +82,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		policy.ServiceBusSuffixes = fc.Probes.ServiceBusSuffixes
 	}
 	policy.AllowPrivateServiceBus = fc.Probes.AllowPrivateServiceBus
-	prober := servicebus.NewProber(servicebus.Options{Policy: policy, Timeout: fc.Probes.timeout(), Logger: log.With("component", "probe")})
+	prober := servicebus.NewProber(servicebus.Options{Policy: policy, Timeout: fc.Probes.timeout(), Logger: log.With("component", "probe"),
+		Observe: m.ObserveProbe})
 
 	catOpts := fc.catalogOptions()
 	catOpts.Store, catOpts.Environments, catOpts.Logger = st, envs, log.With("component", "catalog")
 	cat := catalog.New(catOpts)
 	cat.Start(ctx)
+	m.WatchCatalog(cat, envs)
 
 	authn, err := auth.New(ctx, auth.Config{
 		Issuer:         cfg.OIDCIssuer,
@@ -116,6 +120,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Readiness:     readinessChecks(st, envs, cat),
 		Pages: &handlers.Pages{Store: st, Environments: envs, Prober: prober, Catalog: cat, TestLimits: fc.testLimits(),
 			FingerprintKey: deriveKey(cfg.SessionKey, "validation-fingerprint")},
+		Metrics: m,
 	})
 	if err != nil {
 		return err
@@ -133,8 +138,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	var metricsLn net.Listener
+	if cfg.MetricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics on %s (PORTAL_METRICS_LISTEN): %w", cfg.MetricsListen, err)
+		}
+	}
 	log.Info("portal serving", slog.String("listen", ln.Addr().String()), slog.String("base_url", cfg.BaseURL.String()),
 		slog.Bool("tls", srv.TLSConfig != nil), slog.Int("trusted_proxies", len(cfg.TrustedProxies)),
 		slog.String("sign_out_redirect_uri", authn.PostLogoutRedirectURI()), slog.String("version", buildVersion()))
-	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	return serveWithMetrics(ctx, srv, ln, m, metricsLn, cfg.ShutdownTimeout, log)
 }

@@ -37,6 +37,9 @@ var serveSettings = []setting{
 	{env: "PORTAL_LISTEN", def: ":8080", example: ":8080",
 		meaning: "Address the server listens on: plain HTTP behind a TLS-terminating proxy, or https with PORTAL_TLS_CERT_FILE and PORTAL_TLS_KEY_FILE.",
 		check:   checkListen},
+	{env: "PORTAL_METRICS_LISTEN", example: "127.0.0.1:9090",
+		meaning: "Address of a separate plain-HTTP server that serves only Prometheus metrics at /metrics; off when not set. The main address never serves /metrics: keep this one reachable only by your monitoring.",
+		check:   checkListen},
 	{env: "PORTAL_TLS_CERT_FILE", example: "/etc/portal/tls/tls.crt",
 		meaning: "PEM certificate (chain, leaf first) to serve https directly; needs PORTAL_TLS_KEY_FILE. A renewed certificate written over the files is picked up without a restart.",
 		check:   checkReadableFile},
@@ -131,6 +134,8 @@ type serveConfig struct {
 	TLSCertFile, TLSKeyFile string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-* headers are honoured.
 	TrustedProxies []netip.Prefix
+	// MetricsListen is the address of the metrics server; "" means no metrics are served.
+	MetricsListen string
 }
 
 // loadServeConfig reads every setting through lookup and returns the configuration, or every
@@ -159,6 +164,9 @@ func loadServeConfig(lookup func(string) (string, bool)) (serveConfig, []string)
 	if iss := vals["PORTAL_OIDC_ISSUER"]; isMultiTenantIssuer(iss) && vals["PORTAL_OIDC_ALLOWED_TENANTS"] == "" {
 		problems = append(problems, "PORTAL_OIDC_ALLOWED_TENANTS is not set, but PORTAL_OIDC_ISSUER is multi-tenant: list the tenant ids allowed to sign in. Example: PORTAL_OIDC_ALLOWED_TENANTS=72f988bf-86f1-41af-91ab-2d7cd011db47")
 	}
+	if sameListenAddress(vals["PORTAL_LISTEN"], vals["PORTAL_METRICS_LISTEN"]) {
+		problems = append(problems, "PORTAL_METRICS_LISTEN asks for the port of PORTAL_LISTEN: the metrics need an address of their own (another port). Example: PORTAL_METRICS_LISTEN=127.0.0.1:9090")
+	}
 	problems = append(problems, checkTLSPair(lookup, vals["PORTAL_TLS_CERT_FILE"], vals["PORTAL_TLS_KEY_FILE"])...)
 	if len(problems) > 0 {
 		return serveConfig{}, problems
@@ -176,6 +184,7 @@ func loadServeConfig(lookup func(string) (string, bool)) (serveConfig, []string)
 	return serveConfig{
 		BaseURL:         base,
 		Listen:          vals["PORTAL_LISTEN"],
+		MetricsListen:   vals["PORTAL_METRICS_LISTEN"],
 		DatabaseURL:     vals["PORTAL_DATABASE_URL"],
 		SecretKeys:      vals["PORTAL_SECRET_KEY"],
 		SessionKey:      sessionKey,
@@ -266,6 +275,18 @@ func checkListen(v string) string {
 		return "is not host:port (or :port)"
 	}
 	return ""
+}
+
+// sameListenAddress reports whether listening on a and on b would ask for the same port on an
+// overlapping address (a wildcard host overlaps every host).
+func sameListenAddress(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || pa != pb || pa == "0" {
+		return false
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || wildcard(ha) || wildcard(hb)
 }
 
 func checkDatabaseURL(v string) string {

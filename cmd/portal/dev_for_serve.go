@@ -26,6 +26,7 @@ import (
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/auth/devidp"
 	dvemulator "github.com/contoso/sbportal/dataverse/emulator"
+	"github.com/contoso/sbportal/metrics"
 )
 
 // Files `portal dev --for-serve DIR` writes into DIR.
@@ -64,7 +65,7 @@ func runProvidersForServe(ctx context.Context, dir, serveListen string, stdout i
 		return err
 	}
 
-	stack, err := startDevStack(ctx, dir, log)
+	stack, err := startDevStack(ctx, dir, metrics.New(), log) // counted but not served: serve has its own
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/dataverse"
 	dvemulator "github.com/contoso/sbportal/dataverse/emulator"
+	"github.com/contoso/sbportal/metrics"
 	"github.com/contoso/sbportal/servicebus"
 	sbemulator "github.com/contoso/sbportal/servicebus/emulator"
 	"github.com/contoso/sbportal/store"
@@ -37,7 +38,8 @@ type devStack struct {
 // is used when it is taken.
 const defaultEmulatorAddr = "127.0.0.1:5672"
 
-func startDevStack(ctx context.Context, dataDir string, log *slog.Logger) (*devStack, error) {
+// startDevStack starts the local stack; m counts its Dataverse requests and probes.
+func startDevStack(ctx context.Context, dataDir string, m *metrics.Metrics, log *slog.Logger) (*devStack, error) {
 	d := &devStack{}
 	ok := false
 	defer func() {
@@ -82,11 +84,12 @@ func startDevStack(ctx context.Context, dataDir string, log *slog.Logger) (*devS
 		return nil, err
 	}
 	d.stopFunc = append(d.stopFunc, func() { d.dv.Close() })
-	d.envs, err = dataverse.NewEnvironments(devEnvironmentConfigs(d.dv), dataverse.EnvironmentsOptions{})
+	d.envs, err = dataverse.NewEnvironments(devEnvironmentConfigs(d.dv), dataverse.EnvironmentsOptions{Observe: m.ObserveDataverse})
 	if err != nil {
 		return nil, err
 	}
-	d.prober = servicebus.NewProber(servicebus.Options{Policy: servicebus.DevelopmentPolicy(), Logger: log.With("component", "probe")})
+	d.prober = servicebus.NewProber(servicebus.Options{Policy: servicebus.DevelopmentPolicy(), Logger: log.With("component", "probe"),
+		Observe: m.ObserveProbe})
 	ok = true
 	return d, nil
 }

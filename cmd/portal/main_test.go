@@ -38,25 +38,7 @@ func TestServeRefusesToStartWithoutConfiguration(t *testing.T) {
 }
 
 func TestServeConfigProblems(t *testing.T) {
-	good := map[string]string{
-		"PORTAL_BASE_URL":           "https://portal.contoso.com",
-		"PORTAL_DATABASE_URL":       "postgres://u:p@db:5432/portal",
-		"PORTAL_SECRET_KEY":         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		"PORTAL_SESSION_KEY":        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		"PORTAL_OIDC_ISSUER":        "https://login.microsoftonline.com/t/v2.0",
-		"PORTAL_OIDC_CLIENT_ID":     "id",
-		"PORTAL_OIDC_CLIENT_SECRET": "secret",
-		"PORTAL_CONFIG":             "main_test.go",
-	}
-	lookup := func(over map[string]string) func(string) (string, bool) {
-		return func(k string) (string, bool) {
-			if v, ok := over[k]; ok {
-				return v, true
-			}
-			v, ok := good[k]
-			return v, ok
-		}
-	}
+	lookup := serveLookup
 	cfg, problems := loadServeConfig(lookup(nil))
 	if len(problems) != 0 {
 		t.Fatalf("good config refused: %v", problems)
@@ -74,6 +56,8 @@ func TestServeConfigProblems(t *testing.T) {
 		{"PORTAL_CONFIG", "/no/such/file.json", "does not exist"},
 		{"PORTAL_LOG_LEVEL", "loud", "debug, info, warn or error"},
 		{"PORTAL_LISTEN", "8080", "host:port"},
+		{"PORTAL_METRICS_LISTEN", "9090", "host:port"},
+		{"PORTAL_METRICS_LISTEN", "0.0.0.0:8080", "an address of their own"},
 		{"PORTAL_SHUTDOWN_TIMEOUT", "soon", "positive duration"},
 	} {
 		_, problems := loadServeConfig(lookup(map[string]string{c.env: c.value}))
