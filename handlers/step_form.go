@@ -104,6 +104,10 @@ func readStepForm(r *http.Request, base endpoint.Step) stepInput {
 	for _, sec := range stepImageSections {
 		im := imageInput{Enabled: f.Get(sec.prefix) != "", All: f.Get(sec.prefix+".all") != "",
 			Alias: strings.TrimSpace(f.Get(sec.prefix + ".alias")), Columns: endpoint.ParseAttributeList(strings.Join(f[sec.prefix+".attributes"], ","))}
+		if _, shown := f[sec.prefix+".alias"]; !shown {
+			// The section was not on the form (no message chosen yet): its defaults stand.
+			im.Alias, im.All = sec.example, true
+		}
 		in.Images[sec.prefix] = im
 		if !im.Enabled {
 			continue

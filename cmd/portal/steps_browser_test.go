@@ -45,9 +45,17 @@ func TestStepsInBrowser(t *testing.T) {
 	// Choosing the message offers its tables; choosing the table offers its columns.
 	choose := func(id, value, wait string) {
 		t.Helper()
-		run(t, ctx, "choose "+id+" "+value,
+		sub, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		// A person cannot type before htmx has wired up the form it just swapped in; wait the same.
+		waitFor(t, sub, "htmx ready on #"+id, `(el => !!el && !!el["htmx-internal-data"] && !document.querySelector(".htmx-request, .htmx-settling, .htmx-swapping"))(document.getElementById(`+strconv.Quote(id)+`))`)
+		if err := chromedp.Do(sub,
 			chromedp.Evaluate[chromedp.Void](`(el => { el.value = `+strconv.Quote(value)+`; el.dispatchEvent(new Event("change", {bubbles: true})); })(document.getElementById(`+strconv.Quote(id)+`))`),
-			chromedp.WaitReady(chromedp.CSS(wait)))
+			chromedp.WaitReady(chromedp.CSS(wait))); err != nil {
+			browsertest.Screenshot(t, ctx, "failed-choose-"+id)
+			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("step-form").outerHTML.slice(0, 3000)`))
+			t.Fatalf("choose %s %s: %v\n%s", id, value, err, html)
+		}
 	}
 	choose("message", "Update", `#table-options option[value=account]`)
 	choose("table", "account", `#filteringattributes-list input[value=telephone1]`)
@@ -72,7 +80,10 @@ func TestStepsInBrowser(t *testing.T) {
 			document.getElementById("preimage.all").checked = false;
 			document.getElementById("preimage.attributes-name").checked = true;
 			document.getElementById("preimage.attributes-telephone1").checked = true;`),
-		chromedp.Click(chromedp.CSS(`#step-form button.btn-primary`)), chromedp.WaitVisible(chromedp.CSS(".flashes .alert-success")))
+		chromedp.Click(chromedp.CSS(`#step-form button.btn-primary`)), chromedp.WaitVisible(chromedp.CSS(".flashes .alert-success, #error-summary")))
+	if problem, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#error-summary, .field-error")].map(e => e.textContent).join(" | ")`)); problem != "" {
+		t.Fatalf("adding the step was refused: %s", problem)
+	}
 	stepURL, _ := chromedp.Run(ctx, chromedp.Location())
 	if !strings.HasPrefix(stepURL, endpointURL+"/steps/") {
 		t.Fatalf("after adding the step the browser is at %s", stepURL)
@@ -92,14 +103,16 @@ func TestStepsInBrowser(t *testing.T) {
 
 	// Keyboard only: Tab to Disable and press Enter.
 	tabTo(t, ctx, `form[action$="/state"] button`)
-	run(t, ctx, "disable by keyboard", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(".flashes .alert-success")))
+	run(t, ctx, "disable by keyboard", chromedp.KeyEvent(kb.Enter))
+	waitFor(t, ctx, "the Enable button", `(b => !!b && b.textContent.trim() === "Enable")(document.querySelector('form[action$="/state"] button'))`)
 	if got := text(t, ctx, ".flashes"); !strings.Contains(got, "disabled") {
 		t.Errorf("after Disable the flash says %q", got)
 	}
 	if got := text(t, ctx, `form[action$="/state"] button`); got != "Enable" {
 		t.Errorf("a disabled step offers %q", got)
 	}
-	run(t, ctx, "enable", chromedp.Click(chromedp.CSS(`form[action$="/state"] button`)), chromedp.WaitVisible(chromedp.CSS(".flashes .alert-success")))
+	run(t, ctx, "enable", chromedp.Click(chromedp.CSS(`form[action$="/state"] button`)))
+	waitFor(t, ctx, "the Disable button", `(b => !!b && b.textContent.trim() === "Disable")(document.querySelector('form[action$="/state"] button'))`)
 	if got := text(t, ctx, `form[action$="/state"] button`); got != "Disable" {
 		t.Errorf("an enabled step offers %q", got)
 	}

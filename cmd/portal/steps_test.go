@@ -161,7 +161,7 @@ func TestStepLifecycle(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		a := c.send(http.MethodGet, ep, nil)
-		if strings.Contains(a.body, "Update of account") {
+		if strings.Contains(a.body, `href="`+ep+"/steps/"+stepID+`"`) {
 			break
 		}
 		if time.Now().After(deadline) {
