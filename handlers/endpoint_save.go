@@ -78,7 +78,7 @@ func (s *Server) saveEndpoint(w http.ResponseWriter, r *http.Request, id auth.Id
 		_ = s.Store.ExpireDraftClaim(context.WithoutCancel(ctx), claim)
 		return err
 	}
-	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Endpoint “" + created.Name + "” was validated and saved in " + env.DisplayName + "."})
+	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Endpoint “" + created.Name + "” was validated and saved in " + env.DisplayName + ". Next, add a step: without one, Dataverse sends it nothing."})
 	return saved()
 }
 

@@ -172,6 +172,30 @@ func TestStepLifecycle(t *testing.T) {
 	if a := c.send(http.MethodGet, ep+"/steps/"+stepID, nil); a.status != 200 || !strings.Contains(a.body, "PreImage") {
 		t.Fatalf("step page on the other replica: %d", a.status)
 	}
+	// Viewing steps again costs Dataverse nothing: the steps, the messages and the table's
+	// columns come from the catalog.
+	total := func() int {
+		n := 0
+		for _, r := range []string{"serviceendpoints()/serviceendpoint_sdkmessageprocessingstep", "sdkmessageprocessingsteps()",
+			"sdkmessagefilters", "sdkmessages", "customapis", "EntityDefinitions()/Attributes"} {
+			n += dv.RequestCount("", r)
+		}
+		return n
+	}
+	before := 0
+	for i := range 11 {
+		if i == 1 { // the first round reads the messages and the table's columns once
+			before = total()
+		}
+		for _, path := range []string{ep, ep + "/steps/" + stepID, ep + "/steps/" + stepID + "/edit", ep + "/steps/new"} {
+			if a := c.send(http.MethodGet, path, nil); a.status != 200 {
+				t.Fatalf("GET %s: %d", path, a.status)
+			}
+		}
+	}
+	if got := total() - before; got != 0 {
+		t.Errorf("40 step page views after the first cost %d Dataverse requests, want 0", got)
+	}
 
 	// Edit: no pre-image any more, a description.
 	form := updateStepForm(stepID)
