@@ -9,10 +9,14 @@ import (
 )
 
 // apiPlan says what applying the file in the body to ?environment= would change.
-func (s *Server) apiPlan(w http.ResponseWriter, r *http.Request) error { return s.servePlan(w, r, false) }
+func (s *Server) apiPlan(w http.ResponseWriter, r *http.Request) error {
+	return s.servePlan(w, r, false)
+}
 
 // apiApply changes ?environment= to match the file in the body.
-func (s *Server) apiApply(w http.ResponseWriter, r *http.Request) error { return s.servePlan(w, r, true) }
+func (s *Server) apiApply(w http.ResponseWriter, r *http.Request) error {
+	return s.servePlan(w, r, true)
+}
 
 // errNoPlanner answers plan and apply until the plan/apply engine is wired in.
 var errNoPlanner = &api.Problem{Type: api.TypeNotImplemented, Status: http.StatusNotImplemented, Title: "Plan and apply are not available yet",
