@@ -50,11 +50,18 @@ func (p *Provider) clientCredentials(w http.ResponseWriter, r *http.Request, cli
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		return
 	}
-	resource, ok := strings.CutSuffix(r.PostForm.Get("scope"), "/.default")
-	if !ok || resource == "" {
+	// MSAL adds openid, profile and offline_access, which Entra ID ignores here.
+	var resources []string
+	for _, sc := range strings.Fields(r.PostForm.Get("scope")) {
+		if res, ok := strings.CutSuffix(sc, "/.default"); ok && res != "" {
+			resources = append(resources, res)
+		}
+	}
+	if len(resources) != 1 {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_scope", "the client credentials grant takes one scope, <resource>/.default")
 		return
 	}
+	resource := resources[0]
 	tenant := a.Tenant
 	if tenant == "" {
 		tenant = TenantID
