@@ -159,22 +159,11 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &Authenticator{cfg: cfg, now: cfg.Now, secure: cfg.BaseURL.Scheme == "https", log: cfg.Logger}
-	provider, err := oidc.NewProvider(ctx, cfg.Issuer)
-	var mismatch *oidc.IssuerMismatchError
-	if errors.As(err, &mismatch) && strings.Count(mismatch.Discovered, tenantPlaceholder) == 1 {
-		// A multi-tenant endpoint: tokens carry the signing-in person's tenant in iss, so the
-		// exact issuer check is replaced by the pattern and the allowed-tenant list.
-		before, after, _ := strings.Cut(mismatch.Discovered, tenantPlaceholder)
-		a.tenantIssuer = regexp.MustCompile("^" + regexp.QuoteMeta(before) + "([0-9A-Za-z-]+)" + regexp.QuoteMeta(after) + "$")
-		if len(cfg.AllowedTenants) == 0 {
-			return nil, fmt.Errorf("auth: %s is a multi-tenant issuer: list the tenant ids allowed to sign in", cfg.Issuer)
-		}
-		provider, err = oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, mismatch.Discovered), cfg.Issuer)
-	}
+	provider, tenantIssuer, err := discover(ctx, cfg.Issuer, cfg.AllowedTenants)
 	if err != nil {
-		return nil, fmt.Errorf("auth: discover the OpenID provider at %s: %w", cfg.Issuer, err)
+		return nil, err
 	}
-	a.provider = provider
+	a.provider, a.tenantIssuer = provider, tenantIssuer
 	a.allowedTenants = slices.Clone(cfg.AllowedTenants)
 	a.verifier = provider.Verifier(&oidc.Config{ClientID: cfg.ClientID, SkipIssuerCheck: a.tenantIssuer != nil, Now: cfg.Now})
 
@@ -215,6 +204,30 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	a.flows.MaxAge(int(signInFlowTTL / time.Second))
 	a.flows.SetSerializer(securecookie.JSONEncoder{})
 	return a, nil
+}
+
+// discover reads the provider's discovery document at issuer. For a multi-tenant endpoint
+// (Entra ID's organizations or common) it returns the pattern that iss must match, capturing
+// the tenant id, and requires an allowed-tenant list; nil for a single-tenant issuer, whose
+// iss go-oidc checks exactly.
+func discover(ctx context.Context, issuer string, allowedTenants []string) (*oidc.Provider, *regexp.Regexp, error) {
+	provider, err := oidc.NewProvider(ctx, issuer)
+	var mismatch *oidc.IssuerMismatchError
+	var tenantIssuer *regexp.Regexp
+	if errors.As(err, &mismatch) && strings.Count(mismatch.Discovered, tenantPlaceholder) == 1 {
+		// A multi-tenant endpoint: tokens carry the signing-in person's tenant in iss, so the
+		// exact issuer check is replaced by the pattern and the allowed-tenant list.
+		before, after, _ := strings.Cut(mismatch.Discovered, tenantPlaceholder)
+		tenantIssuer = regexp.MustCompile("^" + regexp.QuoteMeta(before) + "([0-9A-Za-z-]+)" + regexp.QuoteMeta(after) + "$")
+		if len(allowedTenants) == 0 {
+			return nil, nil, fmt.Errorf("auth: %s is a multi-tenant issuer: list the tenant ids allowed to sign in", issuer)
+		}
+		provider, err = oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, mismatch.Discovered), issuer)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("auth: discover the OpenID provider at %s: %w", issuer, err)
+	}
+	return provider, tenantIssuer, nil
 }
 
 // deriveKey gives each cookie purpose its own 32-byte key, so one cookie can never be replayed
@@ -438,20 +451,34 @@ func (a *Authenticator) addUserInfo(ctx context.Context, tok *oauth2.Token, subj
 // checkTenant enforces the allowed-tenant list: for a multi-tenant issuer, iss must name the
 // same tenant as tid and that tenant must be allowed.
 func (a *Authenticator) checkTenant(iss string, claims map[string]any) error {
-	tid, _ := claims["tid"].(string)
-	if a.tenantIssuer != nil {
-		m := a.tenantIssuer.FindStringSubmatch(iss)
-		if m == nil {
-			return signInFailed(msgTokenInvalid, "ID token issuer %q does not match the provider's tenant issuer pattern", iss)
-		}
-		if tid == "" || !strings.EqualFold(m[1], tid) {
-			return signInFailed(msgTokenInvalid, "ID token issuer %q does not name its tenant %q", iss, tid)
-		}
-	}
-	if len(a.allowedTenants) > 0 && !slices.ContainsFunc(a.allowedTenants, func(t string) bool { return strings.EqualFold(t, tid) }) {
-		return signInFailed(msgTenant, "tenant %q is not in the allowed list", tid)
+	problem, notAllowed := tenantProblem(a.tenantIssuer, a.allowedTenants, iss, claims)
+	switch {
+	case notAllowed:
+		return signInFailed(msgTenant, "ID token %s", problem)
+	case problem != "":
+		return signInFailed(msgTokenInvalid, "ID token %s", problem)
 	}
 	return nil
+}
+
+// tenantProblem checks a token's iss and tid against a multi-tenant issuer pattern (nil for a
+// single tenant) and the allowed tenants. It says what is wrong ("" when nothing), and whether
+// that is a tenant that is not allowed (rather than a malformed token).
+func tenantProblem(tenantIssuer *regexp.Regexp, allowed []string, iss string, claims map[string]any) (problem string, notAllowed bool) {
+	tid, _ := claims["tid"].(string)
+	if tenantIssuer != nil {
+		m := tenantIssuer.FindStringSubmatch(iss)
+		if m == nil {
+			return fmt.Sprintf("issuer %q does not match the provider's tenant issuer pattern", iss), false
+		}
+		if tid == "" || !strings.EqualFold(m[1], tid) {
+			return fmt.Sprintf("issuer %q does not name its tenant %q", iss, tid), false
+		}
+	}
+	if len(allowed) > 0 && !slices.ContainsFunc(allowed, func(t string) bool { return strings.EqualFold(t, tid) }) {
+		return fmt.Sprintf("tenant %q is not in the allowed list", tid), true
+	}
+	return "", false
 }
 
 // StartSession creates a server-side session for id and sets its cookie. FinishSignIn calls it

@@ -23,6 +23,10 @@ type Identity struct {
 	Roles []Role
 	// Teams are the teams the person belongs to, from the configured group or role mapping.
 	Teams []string
+	// Application is the client id of an application acting on its own behalf (an API caller
+	// with an app-only token, such as a release pipeline); "" for a person. Its Name then
+	// says "<name> (application <id>)".
+	Application string
 }
 
 // Has reports whether the person holds role r.

@@ -182,6 +182,13 @@ var publicAuthorities = map[string]bool{
 	"login.partner.microsoftonline.cn": true,
 }
 
+// IsPublicAuthority reports whether an authority host URL is one of Entra ID's own, where
+// azidentity's instance discovery works; a private or local authority needs it disabled.
+func IsPublicAuthority(authorityHost string) bool {
+	u, err := url.Parse(authorityHost)
+	return err == nil && publicAuthorities[strings.ToLower(u.Hostname())]
+}
+
 // NewCredential builds the azidentity credential c describes. getenv reads environment
 // variables (nil means os.Getenv).
 func (c CredentialConfig) NewCredential(getenv func(string) string) (azcore.TokenCredential, error) {
@@ -193,7 +200,7 @@ func (c CredentialConfig) NewCredential(getenv func(string) string) (azcore.Toke
 	if c.AuthorityHost != "" {
 		host := strings.TrimSuffix(c.AuthorityHost, "/") + "/"
 		co.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: host}
-		if u, err := url.Parse(host); err == nil && !publicAuthorities[strings.ToLower(u.Hostname())] {
+		if !IsPublicAuthority(host) {
 			// A private or local authority has no Entra instance metadata to discover.
 			disableDiscovery = true
 		}

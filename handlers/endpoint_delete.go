@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -32,6 +33,19 @@ func (s *Server) endpointDeleteSubmit(w http.ResponseWriter, r *http.Request) er
 		s.renderDelete(w, r, c, v, http.StatusUnprocessableEntity, "Type the name exactly as shown ("+e.Name+") to confirm the deletion.")
 		return nil
 	}
+	if err := s.deleteEndpoint(ctx, id, c); err != nil {
+		return err
+	}
+	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "“" + e.Name + "” was deleted from " + c.Env.DisplayName + "."})
+	http.Redirect(w, r, "/endpoints", http.StatusSeeOther)
+	return nil
+}
+
+// deleteEndpoint deletes the endpoint c in Dataverse (with its steps), for pages and API
+// alike: the audit intent first, the outcome after, and the portal's facts (secrets,
+// ownership) and catalog with it.
+func (s *Server) deleteEndpoint(ctx context.Context, id auth.Identity, c catalogEntry) error {
+	e := c.Endpoint
 	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.delete", Environment: c.Env.ID,
 		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(e), RequestID: RequestID(ctx)}
 	if err := s.auditIntent(ctx, audit); err != nil {
@@ -49,12 +63,8 @@ func (s *Server) endpointDeleteSubmit(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	audit.Outcome = store.AuditSucceeded
-	if _, err := s.Store.AppendAudit(ctx, audit); err != nil {
-		return err
-	}
-	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "“" + e.Name + "” was deleted from " + c.Env.DisplayName + "."})
-	http.Redirect(w, r, "/endpoints", http.StatusSeeOther)
-	return nil
+	_, err := s.Store.AppendAudit(ctx, audit)
+	return err
 }
 
 // renderDelete shows the confirmation, naming the endpoint and counting its steps;

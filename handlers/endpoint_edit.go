@@ -40,22 +40,51 @@ func (s *Server) endpointEditForm(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// endpointEditSubmit changes an endpoint's non-secret fields. A change that affects delivery
-// is proved by a test before Dataverse is updated: a new message format with the stored key, a
-// new path or URL only with the key entered again (a stored key never goes to a new address).
+// endpointEditSubmit changes an endpoint's non-secret fields (see editEndpoint).
 func (s *Server) endpointEditSubmit(w http.ResponseWriter, r *http.Request) error {
 	id, c, v, err := s.loadForAction(r, auth.ActionEdit)
 	if err != nil {
 		return err
 	}
+	e := c.Endpoint
+	readDetails(r, editFields(endpoint.KindOf(e)), &e)
+	form := editForm(v, e)
+	refusal, err := s.editEndpoint(r, id, c, e, endpoint.CredentialFromForm(r.PostForm))
+	if err != nil {
+		return err
+	}
+	if refusal != nil {
+		form.Errors, form.Message = refusal.Errors, refusal.Message
+		if refusal.Result != nil {
+			form.Result = refusal.Result.view("")
+		}
+		s.renderEdit(w, r, refusal.Status, c.Endpoint.Name, form)
+		return nil
+	}
+	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Changes to “" + e.Name + "” were saved."})
+	http.Redirect(w, r, web.EndpointURL(c.Env.ID, e.ID), http.StatusSeeOther)
+	return nil
+}
+
+// editRefusal is why an edit was not saved: what to say, the problems by field, and the
+// failed test when there was one.
+type editRefusal struct {
+	Status  int
+	Message string
+	Errors  web.FieldErrors
+	Result  *runRecord
+}
+
+// editEndpoint saves e, the endpoint c with changed non-secret fields, for pages and API
+// alike. It is validated first; a change that affects delivery is proved by a test before
+// Dataverse is updated: a new message format with the stored key, a new path or URL only with
+// the key given again in in (a stored key never goes to a new address). Dataverse is updated
+// with an audited intent and outcome.
+func (s *Server) editEndpoint(r *http.Request, id auth.Identity, c catalogEntry, e endpoint.ServiceEndpoint, in endpoint.CredentialInput) (*editRefusal, error) {
 	ctx := r.Context()
 	old := c.Endpoint
-	e := old
-	readDetails(r, editFields(endpoint.KindOf(old)), &e)
-	form := editForm(v, e)
-	if form.Errors = problemsToErrors(e.ValidateFor(endpoint.ForUpdate)); form.Errors != nil {
-		s.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
-		return nil
+	if errs := problemsToErrors(e.ValidateFor(endpoint.ForUpdate)); errs != nil {
+		return &editRefusal{Status: http.StatusUnprocessableEntity, Errors: errs}, nil
 	}
 	moved := e.Path != old.Path || e.URL != old.URL
 	if moved || e.MessageFormat != old.MessageFormat {
@@ -66,57 +95,42 @@ func (s *Server) endpointEditSubmit(w http.ResponseWriter, r *http.Request) erro
 		if moved {
 			// A stored secret is only ever sent to the destination it was proven with: a new
 			// path or URL is proved, and saved, with the key entered again.
-			in := endpoint.CredentialFromForm(r.PostForm)
-			field := secretField(e)
 			if in.Empty() {
 				msg := "You changed where “" + old.Name + "” sends. Enter its key again: a stored key is only ever sent to the address it was proven with."
-				form.Errors = web.FieldErrors{field: {msg}}
-				form.Message = msg
-				s.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
-				return nil
+				return &editRefusal{Status: http.StatusUnprocessableEntity, Message: msg, Errors: web.FieldErrors{secretField(e): {msg}}}, nil
 			}
 			var errs web.FieldErrors
 			if withSecret, emulator, errs = pastedCredential(e, in); errs != nil {
-				form.Errors, form.Message = errs, "The key could not be used; nothing was saved."
-				s.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
-				return nil
+				return &editRefusal{Status: http.StatusUnprocessableEntity, Message: "The key could not be used; nothing was saved.", Errors: errs}, nil
 			}
 			e = withSecret
 		} else {
 			var stored bool
+			var err error
 			withSecret, emulator, stored, err = s.withStoredSecret(ctx, catalogEntry{Env: c.Env, Endpoint: e})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if !stored {
-				form.Message = "This change affects delivery, and the portal keeps no key to prove it works. Re-key the endpoint first, then edit it."
-				s.renderEdit(w, r, http.StatusConflict, old.Name, form)
-				return nil
+				return &editRefusal{Status: http.StatusConflict, Message: "This change affects delivery, and the portal keeps no key to prove it works. Re-key the endpoint first, then edit it."}, nil
 			}
 		}
 		if err := s.allowTest(id, c.Env.ID+"/"+e.ID); err != nil {
-			return err
+			return nil, err
 		}
 		rec, err := s.proveAndRecord(ctx, id, c.Env.ID, withSecret, emulator)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !rec.Passed {
-			form.Result = rec.view("")
-			form.Message = "The changed endpoint did not pass the test, so nothing was saved."
-			s.renderEdit(w, r, http.StatusUnprocessableEntity, old.Name, form)
-			return nil
+			return &editRefusal{Status: http.StatusUnprocessableEntity, Message: "The changed endpoint did not pass the test, so nothing was saved.", Result: &rec}, nil
 		}
 	}
 	if err := s.updateAudited(r, id, c, e, "endpoint.edit", "Dataverse did not save the changes"); err != nil {
-		return err
+		return nil, err
 	}
 	if moved {
-		if err := s.keepSecret(r, c.Env.ID, e); err != nil {
-			return err
-		}
+		return nil, s.keepSecret(r, c.Env.ID, e)
 	}
-	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Changes to “" + e.Name + "” were saved."})
-	http.Redirect(w, r, web.EndpointURL(c.Env.ID, e.ID), http.StatusSeeOther)
-	return nil
+	return nil, nil
 }

@@ -24,20 +24,44 @@ func (s *Server) endpointRekeyForm(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// endpointRekeySubmit replaces an endpoint's key: the new key is proved by a test first, then
-// written to Dataverse and kept (encrypted) for later tests. It is the fix for keys lost at
+// endpointRekeySubmit replaces an endpoint's key (see setKey): the fix for keys lost at
 // solution import and the step in key rotation.
 func (s *Server) endpointRekeySubmit(w http.ResponseWriter, r *http.Request) error {
 	id, c, v, err := s.loadForAction(r, auth.ActionRekey)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
 	form := web.RekeyForm{View: v, Kind: endpoint.KindOf(c.Endpoint)}
 	in, err := credentialForm(r)
 	if err != nil {
 		return err
 	}
+	e, rec, errs, err := s.setKey(r, id, c, in)
+	switch {
+	case err != nil:
+		return err
+	case errs != nil:
+		form.Errors = errs
+		s.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
+		return nil
+	case !rec.Passed:
+		form.Result = rec.view("")
+		form.Message = msgKeyNotChanged
+		s.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
+		return nil
+	}
+	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "The new key passed the test and “" + e.Name + "” now uses it."})
+	http.Redirect(w, r, web.EndpointURL(c.Env.ID, e.ID), http.StatusSeeOther)
+	return nil
+}
+
+const msgKeyNotChanged = "The new key did not pass the test, so the endpoint was not changed."
+
+// setKey gives an endpoint a new secret, the one path for pages and API: the credential is
+// read with the wizard's rules (errs, keyed by form field, when it cannot be used), proved by a
+// test message (rec, recorded in the history and audit), and only when the test passes written
+// to Dataverse (audited intent and outcome) and kept, encrypted, for later tests.
+func (s *Server) setKey(r *http.Request, id auth.Identity, c catalogEntry, in endpoint.CredentialInput) (e endpoint.ServiceEndpoint, rec runRecord, errs web.FieldErrors, err error) {
 	e, emulator, errs := pastedCredential(c.Endpoint, in)
 	if errs == nil {
 		errs = problemsToErrors(e.Validate())
@@ -51,32 +75,18 @@ func (s *Server) endpointRekeySubmit(w http.ResponseWriter, r *http.Request) err
 		}
 	}
 	if errs != nil {
-		form.Errors = errs
-		s.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
-		return nil
+		return e, rec, errs, nil
 	}
 	if err := s.allowTest(id, c.Env.ID+"/"+e.ID); err != nil {
-		return err
+		return e, rec, nil, err
 	}
-	rec, err := s.proveAndRecord(ctx, id, c.Env.ID, e, emulator)
-	if err != nil {
-		return err
-	}
-	if !rec.Passed {
-		form.Result = rec.view("")
-		form.Message = "The new key did not pass the test, so the endpoint was not changed."
-		s.renderRekey(w, r, http.StatusUnprocessableEntity, c, form)
-		return nil
+	if rec, err = s.proveAndRecord(r.Context(), id, c.Env.ID, e, emulator); err != nil || !rec.Passed {
+		return e, rec, nil, err
 	}
 	if err := s.updateAudited(r, id, c, e, "endpoint.rekey", "Dataverse did not take the new key"); err != nil {
-		return err
+		return e, rec, nil, err
 	}
-	if err := s.keepSecret(r, c.Env.ID, e); err != nil {
-		return err
-	}
-	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "The new key passed the test and “" + e.Name + "” now uses it."})
-	http.Redirect(w, r, web.EndpointURL(c.Env.ID, e.ID), http.StatusSeeOther)
-	return nil
+	return e, rec, nil, s.keepSecret(r, c.Env.ID, e)
 }
 
 // secretField is the form field a pasted credential came from.

@@ -44,42 +44,53 @@ var errSaveLost = errors.New("another request finished the save")
 
 // saveEndpoint saves the draft's endpoint and sends the person to its page.
 func (s *Server) saveEndpoint(w http.ResponseWriter, r *http.Request, id auth.Identity, d wizardDraft) error {
+	env, created, err := s.saveRegistration(r, id, d)
+	if err != nil {
+		return err
+	}
+	if created.ID != "" {
+		s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Endpoint “" + created.Name + "” was validated and saved in " + env.DisplayName + ". Next, add a step: without one, Dataverse sends it nothing."})
+	}
+	http.Redirect(w, r, web.EndpointURL(d.Environment, d.EndpointID), http.StatusSeeOther)
+	return nil
+}
+
+// saveRegistration saves a proved draft's endpoint, for pages and API alike: the policy asked
+// again, the draft claimed, the endpoint created idempotently (finishSave). It returns the
+// record created, or a zero one when another request (a double click, another replica) saved
+// it already.
+func (s *Server) saveRegistration(r *http.Request, id auth.Identity, d wizardDraft) (*dataverse.Environment, endpoint.ServiceEndpoint, error) {
 	ctx := r.Context()
 	env, ok := s.Environments.Get(d.Environment)
 	if !ok {
-		return &Error{Status: http.StatusConflict, Title: "Environment no longer configured",
+		return nil, endpoint.ServiceEndpoint{}, &Error{Status: http.StatusConflict, Title: "Environment no longer configured",
 			Message: "The draft's Dataverse environment is not in the portal's configuration any more. Start a new registration."}
 	}
 	if err := s.authorize(r, auth.ActionRegister, auth.Resource{Environment: env.ID, EnvironmentTeams: env.Teams, OwnerTeam: d.data.Team}); err != nil {
-		return err
-	}
-	saved := func() error {
-		http.Redirect(w, r, web.EndpointURL(d.Environment, d.EndpointID), http.StatusSeeOther)
-		return nil
+		return env, endpoint.ServiceEndpoint{}, err
 	}
 	claim, err := s.claimForSave(ctx, d, id.Key)
 	switch {
 	case errors.Is(err, store.ErrDraftSaved):
-		return saved()
+		return env, endpoint.ServiceEndpoint{}, nil
 	case errors.Is(err, store.ErrConflict):
-		return &Error{Status: http.StatusConflict, Title: "The draft changed",
+		return env, endpoint.ServiceEndpoint{}, &Error{Status: http.StatusConflict, Title: "The draft changed",
 			Message: "It was changed in another window after you opened this page. Review it again."}
 	case err != nil:
-		return err
+		return env, endpoint.ServiceEndpoint{}, err
 	}
 	created, err := s.finishSave(ctx, saveJob{claim: claim, env: env, actorKey: id.Key, actorName: id.Name,
 		requestID: RequestID(ctx), create: true})
 	if errors.Is(err, errSaveLost) {
-		return saved()
+		return env, endpoint.ServiceEndpoint{}, nil
 	}
 	if err != nil {
 		// Whatever is unknown stays to be found out, by the next Save at once (no waiting for
 		// the claim to lapse) or by the recoverer.
 		_ = s.Store.ExpireDraftClaim(context.WithoutCancel(ctx), claim)
-		return err
+		return env, endpoint.ServiceEndpoint{}, err
 	}
-	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Endpoint “" + created.Name + "” was validated and saved in " + env.DisplayName + ". Next, add a step: without one, Dataverse sends it nothing."})
-	return saved()
+	return env, created, nil
 }
 
 // claimForSave claims the draft for saving. When another request holds it, this one waits

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -32,38 +33,34 @@ func (s *Server) endpointTestSend(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	ctx := r.Context()
-	e, emulator, stored, err := s.withStoredSecret(ctx, c)
-	if err != nil {
-		return err
-	}
 	in, err := credentialForm(r)
 	if err != nil {
 		return err
 	}
-	if !in.Empty() || !stored {
-		var errs web.FieldErrors
-		e, emulator, errs = pastedCredential(c.Endpoint, in)
-		if errs != nil && isHTMX(r) && r.URL.Query().Get("row") != "" {
-			// From a list row: the key has to be pasted on the test page.
-			w.Header().Set("HX-Redirect", web.EndpointURL(c.Env.ID, c.Endpoint.ID)+"/test")
-			w.WriteHeader(http.StatusNoContent)
-			return nil
+	e, emulator, errs, err := s.testCredential(ctx, c, in)
+	if err != nil {
+		return err
+	}
+	if errs != nil && isHTMX(r) && r.URL.Query().Get("row") != "" {
+		// From a list row: the key has to be pasted on the test page.
+		w.Header().Set("HX-Redirect", web.EndpointURL(c.Env.ID, c.Endpoint.ID)+"/test")
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	if errs != nil && isHTMX(r) {
+		// From the test page itself: say why in its result region, keeping what was typed.
+		s.render(w, r, http.StatusOK, web.ProbeOutcome(web.ProbeView{Ran: true, Title: "The key could not be used",
+			Detail: strings.Join(errs.Messages(), " ")}))
+		return nil
+	}
+	if errs != nil {
+		v, verr := s.endpointView(ctx, id, c, false)
+		if verr != nil {
+			return verr
 		}
-		if errs != nil && isHTMX(r) {
-			// From the test page itself: say why in its result region, keeping what was typed.
-			s.render(w, r, http.StatusOK, web.ProbeOutcome(web.ProbeView{Ran: true, Title: "The key could not be used",
-				Detail: strings.Join(errs.Messages(), " ")}))
-			return nil
-		}
-		if errs != nil {
-			v, verr := s.endpointView(ctx, id, c, false)
-			if verr != nil {
-				return verr
-			}
-			s.render(w, r, http.StatusUnprocessableEntity, web.TestWithKeyPage(s.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints),
-				web.TestForm{View: v, Kind: endpoint.KindOf(c.Endpoint), Errors: errs}))
-			return nil
-		}
+		s.render(w, r, http.StatusUnprocessableEntity, web.TestWithKeyPage(s.page(w, r, "Test "+c.Endpoint.Name, web.NavEndpoints),
+			web.TestForm{View: v, Kind: endpoint.KindOf(c.Endpoint), Errors: errs}))
+		return nil
 	}
 	if refused, err := s.refuseTest(w, r, id, c.Env.ID+"/"+c.Endpoint.ID); refused {
 		return err
@@ -90,6 +87,18 @@ func (s *Server) endpointTestSend(w http.ResponseWriter, r *http.Request) error 
 	v.Result = view
 	s.render(w, r, http.StatusOK, web.EndpointPage(s.page(w, r, c.Endpoint.Name, web.NavEndpoints), v))
 	return nil
+}
+
+// testCredential is what a test of a saved endpoint sends with, for pages and API alike: the
+// credential given for this test only (never stored), else the portal's stored copy; errs when
+// neither can be used (nothing given and none stored, or what was given cannot be read).
+func (s *Server) testCredential(ctx context.Context, c catalogEntry, in endpoint.CredentialInput) (e endpoint.ServiceEndpoint, emulator bool, errs web.FieldErrors, err error) {
+	e, emulator, stored, err := s.withStoredSecret(ctx, c)
+	if err != nil || (in.Empty() && stored) {
+		return e, emulator, nil, err
+	}
+	e, emulator, errs = pastedCredential(c.Endpoint, in)
+	return e, emulator, errs, nil
 }
 
 func resultOf(rec runRecord) store.ValidationResult {

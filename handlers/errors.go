@@ -117,6 +117,10 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return
 	}
+	if isAPI(r) {
+		s.writeProblem(w, r, err)
+		return
+	}
 	e := toError(err)
 	if e.Status >= 500 {
 		s.log.ErrorContext(r.Context(), "request failed",

@@ -24,6 +24,34 @@ func (s *Server) routes() {
 	m.Post(auth.SignOutPath, s.handle(s.signOut))
 	m.Get(auth.SignedOutPath, s.handle(s.signedOut))
 
+	// The JSON API: bearer tokens only (no session, no cookies, no cross-origin check, no
+	// CORS). Every route here is in the OpenAPI document (apiOperations; a test keeps them
+	// in step).
+	m.Get(APIPrefix+"/openapi.json", s.handle(s.apiOpenAPI))
+	m.Route(APIPrefix, func(m chi.Router) {
+		m.Use(s.requireBearer)
+		if s.Pages == nil {
+			return
+		}
+		m.Get("/endpoints", s.handle(s.apiEndpointList))
+		m.Post("/endpoints", s.handle(s.apiEndpointCreate))
+		m.Get("/endpoints/{env}/{id}", s.handle(s.apiEndpointGet))
+		m.Patch("/endpoints/{env}/{id}", s.handle(s.apiEndpointUpdate))
+		m.Delete("/endpoints/{env}/{id}", s.handle(s.apiEndpointDelete))
+		m.Post("/endpoints/{env}/{id}/test", s.handle(s.apiEndpointTest))
+		m.Post("/endpoints/{env}/{id}/set-key", s.handle(s.apiEndpointSetKey))
+		m.Get("/endpoints/{env}/{id}/validations", s.handle(s.apiEndpointHistory))
+		m.Get("/endpoints/{env}/{id}/steps", s.handle(s.apiStepList))
+		m.Post("/endpoints/{env}/{id}/steps", s.handle(s.apiStepCreate))
+		m.Get("/endpoints/{env}/{id}/steps/{step}", s.handle(s.apiStepGet))
+		m.Put("/endpoints/{env}/{id}/steps/{step}", s.handle(s.apiStepUpdate))
+		m.Post("/endpoints/{env}/{id}/steps/{step}/state", s.handle(s.apiStepState))
+		m.Delete("/endpoints/{env}/{id}/steps/{step}", s.handle(s.apiStepDelete))
+		m.Post("/plan", s.handle(s.apiPlan))
+		m.Post("/apply", s.handle(s.apiApply))
+		m.Get("/audit", s.handle(s.apiAudit))
+	})
+
 	// Everything else needs a signed-in person with a portal role.
 	m.Group(func(m chi.Router) {
 		m.Use(s.requireSignIn)

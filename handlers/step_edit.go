@@ -51,16 +51,25 @@ func (s *Server) stepEditSubmit(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	st := in.Step
-	if sameStep(stepSnapshot(st), stepSnapshot(old)) {
+	unchanged, err := s.updateStep(r, id, c, old, st)
+	if unchanged {
 		s.addFlash(w, r, web.Flash{Kind: web.FlashInfo, Message: "Nothing changed in “" + st.Name + "”."})
 		http.Redirect(w, r, web.StepPageURL(c.Env.ID, c.Endpoint.ID, st.ID), http.StatusSeeOther)
 		return nil
 	}
-	err = s.changeStep(r, id, c, "step.update", &old, &st, func(ctx context.Context) error { return c.Env.Client.UpdateStep(ctx, st, old) })
 	if err != nil {
 		return s.stepFormFailed(w, r, c, v, true, in, ch, "Dataverse did not save the step", err)
 	}
 	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "Changes to the step “" + st.Name + "” were saved."})
 	http.Redirect(w, r, web.StepPageURL(c.Env.ID, c.Endpoint.ID, st.ID), http.StatusSeeOther)
 	return nil
+}
+
+// updateStep saves the validated step st over old, for pages and API alike, through
+// changeStep; unchanged when there is nothing to save.
+func (s *Server) updateStep(r *http.Request, id auth.Identity, c catalogEntry, old, st endpoint.Step) (unchanged bool, err error) {
+	if sameStep(stepSnapshot(st), stepSnapshot(old)) {
+		return true, nil
+	}
+	return false, s.changeStep(r, id, c, "step.update", &old, &st, func(ctx context.Context) error { return c.Env.Client.UpdateStep(ctx, st, old) })
 }

@@ -46,26 +46,36 @@ func (s *Server) stepNewSubmit(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	st := in.Step
-	add := func(ctx context.Context) error { return c.Env.Client.CreateStep(ctx, st) }
-	// The form was submitted before and the step was added: show it, or, when that add was cut
-	// short (an image missing), finish it.
-	if steps, err := s.Catalog.Steps(ctx, c.Env.ID, c.Endpoint.ID); err == nil {
-		if i := slices.IndexFunc(steps, func(x endpoint.Step) bool { return strings.EqualFold(x.ID, st.ID) }); i >= 0 {
-			if sameStep(stepSnapshot(steps[i]), stepSnapshot(st)) {
-				http.Redirect(w, r, web.StepPageURL(c.Env.ID, c.Endpoint.ID, st.ID), http.StatusSeeOther)
-				return nil
-			}
-			had := steps[i]
-			add = func(ctx context.Context) error { return c.Env.Client.UpdateStep(ctx, st, had) }
-		}
+	already, err := s.addStep(r, id, c, st)
+	if already {
+		http.Redirect(w, r, web.StepPageURL(c.Env.ID, c.Endpoint.ID, st.ID), http.StatusSeeOther)
+		return nil
 	}
-	err = s.changeStep(r, id, c, "step.create", nil, &st, add)
 	if err != nil {
 		return s.stepFormFailed(w, r, c, v, false, in, ch, "Dataverse did not add the step", err)
 	}
 	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "The step “" + st.Name + "” was added. Send a sample to prove your listener reads what it will receive."})
 	http.Redirect(w, r, web.StepPageURL(c.Env.ID, c.Endpoint.ID, st.ID), http.StatusSeeOther)
 	return nil
+}
+
+// addStep adds the validated step st to the endpoint c, for pages and API alike, through
+// changeStep. The step's id was chosen before: when a step with it exists already (the form
+// or request was sent twice) and is the same, nothing is done (already); when that add was cut
+// short (an image missing), it is finished.
+func (s *Server) addStep(r *http.Request, id auth.Identity, c catalogEntry, st endpoint.Step) (already bool, err error) {
+	ctx := r.Context()
+	add := func(ctx context.Context) error { return c.Env.Client.CreateStep(ctx, st) }
+	if steps, err := s.Catalog.Steps(ctx, c.Env.ID, c.Endpoint.ID); err == nil {
+		if i := slices.IndexFunc(steps, func(x endpoint.Step) bool { return strings.EqualFold(x.ID, st.ID) }); i >= 0 {
+			if sameStep(stepSnapshot(steps[i]), stepSnapshot(st)) {
+				return true, nil
+			}
+			had := steps[i]
+			add = func(ctx context.Context) error { return c.Env.Client.UpdateStep(ctx, st, had) }
+		}
+	}
+	return false, s.changeStep(r, id, c, "step.create", nil, &st, add)
 }
 
 // renderStepForm shows the add or edit form with what was typed, what Dataverse offers, and

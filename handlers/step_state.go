@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/web"
 )
@@ -32,13 +33,22 @@ func (s *Server) stepStateSubmit(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, url, http.StatusSeeOther)
 		return nil
 	}
-	after := st
-	after.State = state
-	err = s.changeStep(r, id, c, action, &st, &after, func(ctx context.Context) error { return c.Env.Client.SetStepState(ctx, st.ID, state) })
-	if err != nil {
-		return dataverseError("Dataverse did not change the step's state", err)
+	if err := s.setStepState(r, id, c, st, state, action); err != nil {
+		return err
 	}
 	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "“" + st.Name + "” is " + done + "."})
 	http.Redirect(w, r, url, http.StatusSeeOther)
+	return nil
+}
+
+// setStepState enables or disables the step st (action names it in the audit), for pages and
+// API alike, through changeStep.
+func (s *Server) setStepState(r *http.Request, id auth.Identity, c catalogEntry, st endpoint.Step, state endpoint.StepState, action string) error {
+	after := st
+	after.State = state
+	err := s.changeStep(r, id, c, action, &st, &after, func(ctx context.Context) error { return c.Env.Client.SetStepState(ctx, st.ID, state) })
+	if err != nil {
+		return dataverseError("Dataverse did not change the step's state", err)
+	}
 	return nil
 }

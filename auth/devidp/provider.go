@@ -43,6 +43,12 @@ type Options struct {
 	// ProfileOnlyInUserInfo shapes the provider like many generic OpenID providers: ID tokens
 	// carry no name, preferred_username or email, which only the userinfo endpoint tells.
 	ProfileOnlyInUserInfo bool
+	// Apps may get access tokens with the client credentials grant, as pipelines do.
+	Apps []App
+	// SecureBaseURL, when set, is a second address (https) serving this provider: discovery
+	// and tokens asked for there name it as the issuer. azidentity (MSAL) accepts only https
+	// authorities, while browsers sign in over plain http on loopback.
+	SecureBaseURL string
 }
 
 // Provider is the local OpenID provider; it is an http.Handler.
@@ -56,6 +62,7 @@ type Provider struct {
 	codes    map[string]authCode
 	access   map[string]accessGrant // access tokens, for userinfo
 	hook     func(Persona, map[string]any)
+	appHook  func(App, map[string]any)
 	personas []Persona
 	logouts  []url.Values
 }
@@ -104,6 +111,8 @@ func New(baseURL string, opts Options) (*Provider, error) {
 	p := &Provider{base: strings.TrimSuffix(baseURL, "/"), opts: opts, key: key,
 		kid: base64.RawURLEncoding.EncodeToString(kid[:]), codes: map[string]authCode{}, access: map[string]accessGrant{}, personas: opts.Personas}
 	m := http.NewServeMux()
+	opts.SecureBaseURL = strings.TrimSuffix(opts.SecureBaseURL, "/")
+	p.opts = opts
 	m.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", p.discovery)
 	m.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", p.authorize)
 	m.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", p.authorize)
@@ -143,8 +152,25 @@ func (p *Provider) SetTokenHook(hook func(persona Persona, claims map[string]any
 	p.hook = hook
 }
 
+// SecureIssuer is the single-tenant issuer at Options.SecureBaseURL ("" without one): the
+// issuer of access tokens asked for there.
+func (p *Provider) SecureIssuer() string {
+	if p.opts.SecureBaseURL == "" {
+		return ""
+	}
+	return p.opts.SecureBaseURL + "/" + TenantID + "/v2.0"
+}
+
 // tenantIssuer is the issuer of tokens for tenant (the iss claim).
 func (p *Provider) tenantIssuer(tenant string) string { return p.base + "/" + tenant + "/v2.0" }
+
+// baseFor is the address a request reached the provider at: the secure one over TLS.
+func (p *Provider) baseFor(r *http.Request) string {
+	if r.TLS != nil && p.opts.SecureBaseURL != "" {
+		return p.opts.SecureBaseURL
+	}
+	return p.base
+}
 
 func isMultiTenant(segment string) bool { return segment == "organizations" || segment == "common" }
 
@@ -158,11 +184,12 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_tenant", "unknown tenant "+seg)
 		return
 	}
-	issuer := p.tenantIssuer(seg)
+	base := p.baseFor(r)
+	issuer := base + "/" + seg + "/v2.0"
 	if isMultiTenant(seg) {
-		issuer = p.base + "/{tenantid}/v2.0"
+		issuer = base + "/{tenantid}/v2.0"
 	}
-	prefix := p.base + "/" + seg
+	prefix := base + "/" + seg
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                issuer,
 		"authorization_endpoint":                prefix + "/oauth2/v2.0/authorize",
@@ -298,13 +325,17 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	} else {
 		clientID, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
+	if r.PostForm.Get("grant_type") == "client_credentials" {
+		p.clientCredentials(w, r, clientID, secret)
+		return
+	}
 	c, ok := p.client(clientID)
 	if !ok || subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1 {
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		return
 	}
 	if gt := r.PostForm.Get("grant_type"); gt != "authorization_code" {
-		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "only authorization_code is supported")
+		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "only authorization_code and client_credentials are supported")
 		return
 	}
 	code := r.PostForm.Get("code")

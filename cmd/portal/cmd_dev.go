@@ -69,12 +69,22 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer stack.close()
 
-	idp, authn, stopIDP, err := startDevIdentity(ctx, baseURL, cookieKey, storeSessions{stack.store}, log)
+	pipeline, err := newDevPipeline(*dataDir)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	idp, authn, stopIDP, err := startDevIdentity(ctx, baseURL, cookieKey, storeSessions{stack.store}, log, pipeline)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer stopIDP()
+	bearer, err := pipeline.verifier(ctx, idp)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("connect to the local identity provider over https: %w", err)
+	}
 
 	if err := seedDevEndpoints(stack.dv.Environments[0], *seed); err != nil {
 		ln.Close()
@@ -94,7 +104,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			// (and the browser tests) may test far more often than in production.
 			TestLimits:     handlers.TestLimits{PerPersonPerMinute: 120, PerEndpointPerMinute: 60},
 			FingerprintKey: deriveKey(cookieKey, "validation-fingerprint")},
-		Metrics: m})
+		Metrics: m, Bearer: bearer})
 	if err != nil {
 		ln.Close()
 		return err
@@ -106,6 +116,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "  %-22s %-16s %s\n", p.ID, p.Name, p.Description)
 	}
 	stack.printInfo(stdout)
+	pipeline.printLines(stdout, baseURL)
 	fmt.Fprintf(stdout, "\nPress Ctrl+C to stop.\n\n")
 	return serveUntilDone(ctx, newHTTPServer(withMetricsPath(m, h), log), ln, 5*time.Second, log)
 }
@@ -116,7 +127,7 @@ var devTeams = map[string]string{devidp.GroupIntegration: "Integration", devidp.
 // startDevIdentity runs the local OpenID provider on a free loopback port, registers the
 // portal at baseURL with it, and returns an Authenticator that signs in through it exactly as
 // through Entra ID. stop shuts the provider down.
-func startDevIdentity(ctx context.Context, baseURL string, sessionKey []byte, sessions auth.SessionStore, log *slog.Logger) (*devidp.Provider, *auth.Authenticator, func(), error) {
+func startDevIdentity(ctx context.Context, baseURL string, sessionKey []byte, sessions auth.SessionStore, log *slog.Logger, pipeline *devPipeline) (*devidp.Provider, *auth.Authenticator, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("listen for the local identity provider: %w", err)
@@ -126,18 +137,25 @@ func startDevIdentity(ctx context.Context, baseURL string, sessionKey []byte, se
 	client := devidp.Client{ID: "service-endpoint-portal", Secret: base64.RawURLEncoding.EncodeToString(secret),
 		Name: "Service Endpoint Portal", RedirectURIs: []string{baseURL + auth.CallbackPath},
 		PostLogoutRedirectURIs: []string{baseURL + auth.SignedOutPath}}
-	idp, err := devidp.New("http://"+ln.Addr().String(), devidp.Options{Clients: []devidp.Client{client}})
+	idp, err := devidp.New("http://"+ln.Addr().String(), devidp.Options{Clients: []devidp.Client{client},
+		Apps: pipeline.apps, SecureBaseURL: pipeline.base})
 	if err != nil {
 		ln.Close()
+		pipeline.ln.Close()
 		return nil, nil, nil, err
 	}
 	srv := &http.Server{Handler: idp, ReadHeaderTimeout: readHeaderTimeout,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { _ = srv.Serve(ln) }()
+	// The same provider over https, for azidentity (pipelines and the CLI).
+	secure := &http.Server{Handler: idp, ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() { _ = secure.Serve(pipeline.ln) }()
 	stop := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
+		_ = secure.Shutdown(sctx)
 	}
 	base, _ := url.Parse(baseURL)
 	authn, err := auth.New(ctx, auth.Config{Issuer: idp.Issuer(), ClientID: client.ID, ClientSecret: client.Secret,

@@ -111,6 +111,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("set up sign-in (check PORTAL_OIDC_ISSUER and that the provider is reachable): %w", err)
 	}
+	var bearer *auth.BearerVerifier
+	if cfg.APIAudience != "" {
+		bearer, err = auth.NewBearerVerifier(ctx, auth.BearerConfig{Issuer: cfg.OIDCIssuer, Audience: cfg.APIAudience,
+			AllowedTenants: cfg.AllowedTenants, Claims: auth.ClaimNames{Roles: cfg.RolesClaim, Groups: cfg.GroupsClaim, Name: cfg.NameClaim},
+			RoleValues: cfg.RoleValues, TeamsByGroup: cfg.TeamsByGroup, TeamsByRole: cfg.TeamsByRole,
+			HTTPClient: &http.Client{Timeout: 30 * time.Second}})
+		if err != nil {
+			return fmt.Errorf("set up the API's token checks (PORTAL_API_AUDIENCE): %w", err)
+		}
+	}
 	h, err := handlers.New(handlers.Config{
 		Logger:        log,
 		HTTPS:         cfg.BaseURL.Scheme == "https",
@@ -121,6 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Pages: &handlers.Pages{Store: st, Environments: envs, Prober: prober, Catalog: cat, TestLimits: fc.testLimits(),
 			FingerprintKey: deriveKey(cfg.SessionKey, "validation-fingerprint")},
 		Metrics: m,
+		Bearer:  bearer,
 	})
 	if err != nil {
 		return err

@@ -86,6 +86,8 @@ var serveSettings = []setting{
 	{env: "PORTAL_TEAMS_BY_ROLE", example: "Integration=Team.Integration,Finance=Team.Finance",
 		meaning: "Teams from app roles, as Team=role-value pairs (an alternative to groups that has no overage).",
 		check:   checkTeamMap},
+	{env: "PORTAL_API_AUDIENCE", example: "api://service-endpoint-portal",
+		meaning: "Turns on the JSON API (/api/v1) for pipelines: the identifier access tokens must be issued for (aud), with Entra ID the Application ID URI of the portal's app registration (or its application id when it issues v2.0 access tokens). Tokens come from PORTAL_OIDC_ISSUER (and its allowed tenants); applications get roles and teams through app roles, mapped by PORTAL_OIDC_ROLE_VALUES and PORTAL_TEAMS_BY_ROLE. Not set: the API answers 503."},
 	{env: "PORTAL_ACCESS_CONTACT", def: "your portal administrator", example: "the Integration Platform team (platform@contoso.com)",
 		meaning: "Whom people without a portal role should ask for one; shown on the no-access page."},
 	{env: "PORTAL_SESSION_IDLE_TIMEOUT", def: "8h", example: "8h",
@@ -124,6 +126,7 @@ type serveConfig struct {
 	RoleValues      map[string]auth.Role
 	TeamsByGroup    map[string]string
 	TeamsByRole     map[string]string
+	APIAudience     string
 	AccessContact   string
 	SessionIdle     time.Duration
 	SessionMaxAge   time.Duration
@@ -198,6 +201,7 @@ func loadServeConfig(lookup func(string) (string, bool)) (serveConfig, []string)
 		RoleValues:      roleValues,
 		TeamsByGroup:    teamsByGroup,
 		TeamsByRole:     teamsByRole,
+		APIAudience:     vals["PORTAL_API_AUDIENCE"],
 		AccessContact:   vals["PORTAL_ACCESS_CONTACT"],
 		SessionIdle:     idle,
 		SessionMaxAge:   maxAge,

@@ -67,6 +67,9 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errProvedWrong):
+		fmt.Fprintf(stderr, "portal %s: %v\n", c.name, err)
+		return 3
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "portal %s: %v\nRun 'portal %s --help' for usage.\n", c.name, err, c.name)
 		return 2
