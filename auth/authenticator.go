@@ -115,6 +115,7 @@ type Authenticator struct {
 	hintCookie     string // the ID token for the provider's sign-out (id_token_hint)
 	signOutCookie  string // a sign-out sent to the provider that has not come back yet
 	sessionIDs     *securecookie.SecureCookie
+	verified       verifiedCookies
 	flows          *securecookie.SecureCookie
 	hints          cipher.AEAD
 	now            func() time.Time
@@ -512,10 +513,15 @@ func (a *Authenticator) sessionID(r *http.Request) (string, bool) {
 	if err != nil {
 		return "", false
 	}
+	now := a.now()
+	if id, ok := a.verified.get(c.Value, now); ok {
+		return id, true
+	}
 	var id string
 	if err := a.sessionIDs.Decode(a.sessionCookie, c.Value, &id); err != nil || id == "" {
 		return "", false
 	}
+	a.verified.put(c.Value, id, now)
 	return id, true
 }
 
