@@ -43,7 +43,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log, closeLog := newLogger(stderr, false, slog.LevelInfo)
+	defer closeLog()
 	if *forServe != "" {
 		return runProvidersForServe(ctx, *forServe, *serveListen, stdout, log)
 	}

@@ -48,7 +48,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("cannot start, the configuration has %d problem(s):\n  - %s\nSee the README's configuration reference; for local work run 'portal dev' instead",
 			len(problems), strings.Join(problems, "\n  - "))
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log, closeLog := newLogger(stderr, true, cfg.LogLevel)
+	defer closeLog()
 
 	fc, err := loadFileConfig(cfg.ConfigFile)
 	if err != nil {
