@@ -28,7 +28,7 @@ func (h Health) Failing() bool { return !h.FailingSince.IsZero() }
 // DeliveryFailures counts the system jobs of an endpoint's steps that failed or wait for a
 // retry, as last read from Dataverse.
 type DeliveryFailures struct {
-	CheckedAt            time.Time
+	CheckedAt             time.Time
 	Failed24h, Waiting24h int
 	Failed7d, Waiting7d   int
 	// LastError is the newest job's error message and LastErrorAt when that job was created.

@@ -41,7 +41,7 @@ type namespace struct {
 	// changes while connections judge tokens.
 	keysMu   sync.RWMutex
 	policies map[string]policy
-	entities         map[string]*entity // lower-case name -> queue, topic or event hub
+	entities map[string]*entity // lower-case name -> queue, topic or event hub
 }
 
 type entityKind int
