@@ -16,6 +16,7 @@ import (
 	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/handlers"
 	"github.com/contoso/sbportal/metrics"
+	"github.com/contoso/sbportal/notify"
 	"github.com/contoso/sbportal/servicebus"
 	"github.com/contoso/sbportal/store"
 )
@@ -111,6 +112,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("set up sign-in (check PORTAL_OIDC_ISSUER and that the provider is reachable): %w", err)
 	}
+	nopts := fc.notifyOptions(os.Getenv)
+	nopts.Store, nopts.PortalURL, nopts.Observe, nopts.Logger = st, cfg.BaseURL.String(), m.NotificationSent, log.With("component", "notify")
+	notifier := notify.New(nopts)
 	h, err := handlers.New(handlers.Config{
 		Logger:        log,
 		HTTPS:         cfg.BaseURL.Scheme == "https",
@@ -119,13 +123,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		AccessContact: cfg.AccessContact,
 		Readiness:     readinessChecks(st, envs, cat),
 		Pages: &handlers.Pages{Store: st, Environments: envs, Prober: prober, Catalog: cat, TestLimits: fc.testLimits(),
-			FingerprintKey: deriveKey(cfg.SessionKey, "validation-fingerprint")},
+			FingerprintKey: deriveKey(cfg.SessionKey, "validation-fingerprint"), Notifier: notifier},
 		Metrics: m,
 	})
 	if err != nil {
 		return err
 	}
 	go h.RecoverSaves(ctx, handlers.RecoverOptions{}) // one replica at a time, by lease
+	startHealth(ctx, fc.healthOptions(), st, cat, h, notifier, m, log)
 	srv := newHTTPServer(handlers.TrustProxies(cfg.TrustedProxies, h), log)
 	if cfg.TLSCertFile != "" {
 		certs, err := loadCertificateFiles(cfg.TLSCertFile, cfg.TLSKeyFile, log.With("component", "tls"))
