@@ -77,6 +77,9 @@ type Entry struct {
 	ViaPortal  bool
 	LastRun    store.ValidationRun
 	HasLastRun bool
+	// Health is what scheduled re-validation and the reading of failed deliveries found (the
+	// zero value when nothing was recorded).
+	Health store.Health
 
 	nameKey  string // lower-cased name, for sorting
 	haystack string // lower-cased searchable text
@@ -91,7 +94,7 @@ func (e *Entry) Matches(lowerSearch string) bool {
 func (e *Entry) NameKey() string { return e.nameKey }
 
 func newEntry(env *dataverse.Environment, ep endpoint.ServiceEndpoint, f facts) *Entry {
-	return NewEntry(Entry{Env: env, Endpoint: ep, Owner: f.owner, ViaPortal: f.via, LastRun: f.run, HasLastRun: f.hasRun})
+	return NewEntry(Entry{Env: env, Endpoint: ep, Owner: f.owner, ViaPortal: f.via, LastRun: f.run, HasLastRun: f.hasRun, Health: f.health})
 }
 
 // NewEntry completes an entry built by hand (the row of a fresh test result, unit tests) with
@@ -114,6 +117,7 @@ type facts struct {
 	via    bool
 	run    store.ValidationRun
 	hasRun bool
+	health store.Health
 }
 
 // Status says how fresh an environment's data is.
@@ -362,7 +366,7 @@ func (c *Catalog) Deleted(ctx context.Context, envID, id string) {
 	c.announce(ctx, envID, id, store.ChangeDeleted)
 }
 
-// FactsChanged re-reads the store's facts about an endpoint (owner, latest validation) after
+// FactsChanged re-reads the store's facts about an endpoint (owner, latest validation, health) after
 // the portal changed them, and tells other replicas.
 func (c *Catalog) FactsChanged(ctx context.Context, envID, id string) {
 	c.refreshFacts(ctx, envID, id)
@@ -413,6 +417,9 @@ func (c *Catalog) factsOf(ctx context.Context, envID, id string) (facts, error) 
 		return f, err
 	}
 	f.run, f.hasRun = runs[strings.ToLower(id)]
+	if f.health, err = c.opts.Store.GetHealth(ctx, envID, id); err != nil {
+		return f, err
+	}
 	return f, nil
 }
 
@@ -439,11 +446,16 @@ func (c *Catalog) factsOfMany(ctx context.Context, envID string, ids []string, a
 	if err != nil {
 		return nil, err
 	}
+	health, err := c.opts.Store.HealthOf(ctx, envID, ids)
+	if err != nil {
+		return nil, err
+	}
 	for _, id := range ids {
 		k := strings.ToLower(id)
 		var f facts
 		f.owner, f.via = owners[k]
 		f.run, f.hasRun = runs[k]
+		f.health = health[k]
 		out[k] = f
 	}
 	return out, nil

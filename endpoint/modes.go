@@ -132,3 +132,20 @@ func (m ProbeMode) Label() string {
 	}
 	return "Unknown validation mode"
 }
+
+// ScheduledProbe is how scheduled re-validation proves an endpoint of contract c, and what that
+// proof is, in words for the endpoint page: queues, topics and event hubs are checked without
+// delivering anything (a message scheduled far ahead and cancelled, or a sender link opened and
+// closed); relays and webhooks cannot be checked without a request, so the least intrusive proof
+// available is the small validation message people's tests send.
+func ScheduledProbe(c Contract) (ProbeMode, string) {
+	switch {
+	case c == ContractWebhook:
+		return ProbeSend, "Re-validated by posting the small validation message (marked as a portal validation) to the webhook: a webhook cannot be checked without a request."
+	case c.IsRelay():
+		return ProbeSend, "Re-validated by sending the small validation message (marked as a portal validation) to the relay: a relay cannot be checked without a request."
+	case c == ContractEventHub:
+		return ProbeCheck, "Re-validated without delivering: a sender link to the event hub is opened with the key and closed."
+	}
+	return ProbeCheck, "Re-validated without delivering: a message is scheduled far in the future and cancelled at once."
+}

@@ -67,3 +67,13 @@ func TestProbeMode(t *testing.T) {
 		t.Fatal("an empty mode is valid")
 	}
 }
+
+func TestScheduledProbe(t *testing.T) {
+	for c, want := range map[Contract]ProbeMode{ContractQueue: ProbeCheck, ContractTopic: ProbeCheck, ContractEventHub: ProbeCheck,
+		ContractWebhook: ProbeSend, ContractOneWay: ProbeSend, ContractTwoWay: ProbeSend, ContractRest: ProbeSend} {
+		got, says := ScheduledProbe(c)
+		if got != want || says == "" {
+			t.Errorf("ScheduledProbe(%v) = %v %q, want %v", c, got, says, want)
+		}
+	}
+}

@@ -55,7 +55,7 @@ func (s *Server) endpointList(w http.ResponseWriter, r *http.Request) error {
 	search := strings.ToLower(q.Search)
 	// visible built a fresh slice for this request: filter and sort it in place.
 	matched := entries
-	if q.Search != "" || q.Environment != "" || q.Contract != "" || q.Team != "" || q.Status != "" {
+	if q.Search != "" || q.Environment != "" || q.Contract != "" || q.Team != "" || q.Status != "" || q.Health != "" {
 		matched = slices.DeleteFunc(entries, func(e *catalogEntry) bool { return !matchesQuery(q, search, e) })
 	}
 	if q.Sort != "name" { // visible's entries come sorted by name
@@ -103,6 +103,7 @@ func (s *Server) endpointList(w http.ResponseWriter, r *http.Request) error {
 		s.Selected = s.Value == q.Status
 		l.Statuses = append(l.Statuses, s)
 	}
+	l.Healths = healthFilterOptions(q.Health)
 	for _, s := range listSorts {
 		s.Selected = s.Value == q.Sort
 		l.Sorts = append(l.Sorts, s)
@@ -138,6 +139,7 @@ func readListQuery(v url.Values) web.ListQuery {
 		Contract:    v.Get("type"),
 		Team:        v.Get("team"),
 		Status:      v.Get("status"),
+		Health:      v.Get("health"),
 		Sort:        v.Get("sort"),
 	}
 	if !slices.ContainsFunc(listSorts, func(o web.Option) bool { return o.Value == q.Sort }) {
@@ -176,7 +178,7 @@ func matchesQuery(q web.ListQuery, lowerSearch string, e *catalogEntry) bool {
 			return false
 		}
 	}
-	return e.Matches(lowerSearch)
+	return matchesHealth(q.Health, e) && e.Matches(lowerSearch)
 }
 
 // listURL is the list's address for another page with the same search, filters and sort.
@@ -192,6 +194,7 @@ func listURL(q web.ListQuery, page int) string {
 	set("type", q.Contract)
 	set("team", q.Team)
 	set("status", q.Status)
+	set("health", q.Health)
 	if q.Sort != "name" {
 		set("sort", q.Sort)
 	}
@@ -241,5 +244,6 @@ func (s *Server) row(id auth.Identity, e *catalogEntry) web.EndpointRow {
 	if e.HasLastRun {
 		r.LastResult, r.LastSummary, r.LastWhen = string(e.LastRun.Result), e.LastRun.Summary, e.LastRun.StartedAt
 	}
+	r.Health = rowHealth(e)
 	return r
 }

@@ -83,6 +83,7 @@ func (s *Server) endpointView(ctx context.Context, id auth.Identity, c catalogEn
 		return v, err
 	}
 	v.KeyStored = slices.ContainsFunc(purposes, endpoint.SecretPurpose.Valid)
+	v.Health = healthView(c, v.KeyStored, v.CanTest)
 	if !withDetails {
 		return v, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/endpoint"
+	"github.com/contoso/sbportal/notify"
 	"github.com/contoso/sbportal/servicebus"
 	"github.com/contoso/sbportal/store"
 )
@@ -36,6 +37,10 @@ type Pages struct {
 	Faults *Faults
 	// TestLimits bound how often people may test endpoints; zero fields take the defaults.
 	TestLimits TestLimits
+	// Notifier describes where teams' notifications go (the Notifications page); nil: nowhere.
+	Notifier *notify.Notifier
+	// NotificationsNote tells, on the local stack's Notifications page, where they are sent.
+	NotificationsNote string
 
 	testLimiter testLimiter
 	listPages   pageCache

@@ -77,6 +77,7 @@ func (s *Server) routes() {
 		m.Get("/endpoints/{env}/{id}", s.handle(s.endpointShow))
 		m.Get("/endpoints/{env}/{id}/test", s.handle(s.endpointTestForm))
 		m.Post("/endpoints/{env}/{id}/test", s.handle(s.endpointTestSend))
+		m.Post("/endpoints/{env}/{id}/check", s.handle(s.endpointCheck))
 		m.Get("/endpoints/{env}/{id}/rekey", s.handle(s.endpointRekeyForm))
 		m.Post("/endpoints/{env}/{id}/rekey", s.handle(s.endpointRekeySubmit))
 		m.Get("/endpoints/{env}/{id}/edit", s.handle(s.endpointEditForm))
@@ -93,5 +94,6 @@ func (s *Server) routes() {
 		m.Post("/endpoints/{env}/{id}/steps/{step}/delete", s.handle(s.stepDeleteSubmit))
 		m.Post("/endpoints/{env}/{id}/steps/{step}/sample", s.handle(s.stepSampleSend))
 		m.Get("/audit", s.handle(s.auditLog))
+		m.Get("/notifications", s.handle(s.notificationsPage))
 	})
 }

@@ -18,6 +18,8 @@ const (
 	NavHome      = "home"
 	NavEndpoints = "endpoints"
 	NavNew       = "new"
+	// NavNotifications is the local stack's Notifications page.
+	NavNotifications = "notifications"
 )
 
 // User is the signed-in person as the layout shows them.

@@ -190,6 +190,7 @@ type EndpointRow struct {
 	CreatedOn       time.Time
 	CanTest         bool
 	NeedsKeyToTest  bool
+	Health          RowHealth
 }
 
 // EnvironmentProblem says that one environment could not be listed.
@@ -216,6 +217,7 @@ type ListQuery struct {
 	Contract    string
 	Team        string
 	Status      string
+	Health      string // "failing", "deliveries" or ""
 	Sort        string
 	Page        int
 }
@@ -234,6 +236,7 @@ type EndpointList struct {
 	Contracts    []Option
 	Teams        []Option
 	Statuses     []Option
+	Healths      []Option
 	Sorts        []Option
 	Unavailable  []EnvironmentProblem
 	Freshness    []Freshness
@@ -264,6 +267,7 @@ type EndpointView struct {
 	CanRekey        bool
 	CanDelete       bool
 	Result          ProbeView
+	Health          HealthView
 }
 
 // ValidationRow is one validation run in a history table.

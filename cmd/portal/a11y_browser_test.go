@@ -276,6 +276,8 @@ func (a a11yRun) seededEndpointAndAuditLog() {
 	run(t, ctx, "audit log", chromedp.Navigate(a.base+"/audit"), chromedp.WaitVisible(chromedp.CSS("main table")))
 	a.scrollBoxes("audit log", 1)
 	a.page("audit log", true)
+	run(t, ctx, "notifications", chromedp.Navigate(a.base+"/notifications"), chromedp.WaitVisible(chromedp.CSS("#notifications-title")))
+	a.page("notifications", false)
 }
 
 // scrollBoxes checks that every box that scrolls sideways is a focusable, named region (item

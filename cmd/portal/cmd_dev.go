@@ -22,8 +22,17 @@ import (
 	"github.com/contoso/sbportal/catalog"
 	dvemulator "github.com/contoso/sbportal/dataverse/emulator"
 	"github.com/contoso/sbportal/handlers"
+	"github.com/contoso/sbportal/health"
 	"github.com/contoso/sbportal/metrics"
+	"github.com/contoso/sbportal/notify"
+	"github.com/contoso/sbportal/notify/devsmtp"
 )
+
+// devNotificationTargets tell the local stack's teams by e-mail (to the stand-in recipient).
+var devNotificationTargets = map[string]notify.Target{
+	"Integration": {Email: []string{"integration-team@contoso.example"}},
+	"Finance":     {Email: []string{"finance-team@contoso.example"}},
+}
 
 func init() {
 	register(command{
@@ -97,6 +106,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cat.Start(ctx)
 	m.WatchCatalog(cat, stack.envs)
 
+	// Teams are told by e-mail, delivered to a stand-in SMTP recipient on loopback.
+	mailbox, err := devsmtp.Start("127.0.0.1:0")
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer mailbox.Close()
+	notifier := notify.New(notify.Options{Store: stack.store, PortalURL: baseURL, Observe: m.NotificationSent,
+		Targets: devNotificationTargets, SMTP: notify.SMTP{Addr: mailbox.Addr(), From: "portal@contoso.example"},
+		Logger: log.With("component", "notify")})
 	h, err := handlers.New(handlers.Config{Logger: log, DevMode: true, CookieKey: cookieKey, Auth: authn,
 		AccessContact: "Ada Admin (ada.admin@contoso.example), the local stack's portal administrator",
 		Readiness:     readinessChecks(stack.store, stack.envs, cat),
@@ -104,13 +123,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			// The local stack's tests reach only the local Service Bus: people trying the portal
 			// (and the browser tests) may test far more often than in production.
 			TestLimits:     handlers.TestLimits{PerPersonPerMinute: 120, PerEndpointPerMinute: 60},
-			FingerprintKey: deriveKey(cookieKey, "validation-fingerprint")},
+			FingerprintKey: deriveKey(cookieKey, "validation-fingerprint"), Notifier: notifier,
+			NotificationsNote: "E-mail notifications go to a stand-in SMTP recipient at " + mailbox.Addr() + " on this computer; nothing leaves it."},
 		Metrics: m, Bearer: bearer})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	go h.RecoverSaves(ctx, handlers.RecoverOptions{})
+	// The local stack re-validates and reads deliveries often, so changes show within minutes.
+	startHealth(ctx, health.Options{Interval: 10 * time.Minute, DeliveryEvery: time.Minute, Tick: 20 * time.Second},
+		stack.store, cat, h, notifier, m, log)
 	fmt.Fprintf(stdout, "\nService Endpoint Portal (local stack) is running.\n\n  Open %s/\n  Metrics (Prometheus) at %s%s\n\n", baseURL, baseURL, metrics.Path)
 	fmt.Fprintf(stdout, "Sign in as one of these people (local identity provider at %s):\n", idp.Issuer())
 	for _, p := range idp.Personas() {
@@ -118,6 +141,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	stack.printInfo(stdout)
 	pipeline.printLines(stdout, baseURL)
+	fmt.Fprintf(stdout, "\nHealth: endpoints with a stored key are re-validated every 10 minutes; notifications (e-mail to a\n"+
+		"stand-in SMTP recipient at %s) are listed at %s/notifications. To make an endpoint's deliveries fail:\n"+
+		"  curl -X POST %s/_emulator/deliveries -d '{\"endpointId\":\"<id>\",\"failed\":3,\"waiting\":1}'\n",
+		mailbox.Addr(), baseURL, stack.envs.List()[0].URL)
 	fmt.Fprintf(stdout, "\nPress Ctrl+C to stop.\n\n")
 	return serveUntilDone(ctx, newHTTPServer(withMetricsPath(m, h), log), ln, 5*time.Second, log)
 }

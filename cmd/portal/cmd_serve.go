@@ -16,6 +16,7 @@ import (
 	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/handlers"
 	"github.com/contoso/sbportal/metrics"
+	"github.com/contoso/sbportal/notify"
 	"github.com/contoso/sbportal/servicebus"
 	"github.com/contoso/sbportal/store"
 )
@@ -122,6 +123,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("set up the API's token checks (PORTAL_API_AUDIENCE): %w", err)
 		}
 	}
+	nopts := fc.notifyOptions(os.Getenv)
+	nopts.Store, nopts.PortalURL, nopts.Observe, nopts.Logger = st, cfg.BaseURL.String(), m.NotificationSent, log.With("component", "notify")
+	notifier := notify.New(nopts)
 	h, err := handlers.New(handlers.Config{
 		Logger:        log,
 		HTTPS:         cfg.BaseURL.Scheme == "https",
@@ -130,7 +134,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		AccessContact: cfg.AccessContact,
 		Readiness:     readinessChecks(st, envs, cat),
 		Pages: &handlers.Pages{Store: st, Environments: envs, Prober: prober, Catalog: cat, TestLimits: fc.testLimits(),
-			FingerprintKey: deriveKey(cfg.SessionKey, "validation-fingerprint")},
+			FingerprintKey: deriveKey(cfg.SessionKey, "validation-fingerprint"), Notifier: notifier},
 		Metrics: m,
 		Bearer:  bearer,
 	})
@@ -138,6 +142,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	go h.RecoverSaves(ctx, handlers.RecoverOptions{}) // one replica at a time, by lease
+	startHealth(ctx, fc.healthOptions(), st, cat, h, notifier, m, log)
 	srv := newHTTPServer(handlers.TrustProxies(cfg.TrustedProxies, h), log)
 	if cfg.TLSCertFile != "" {
 		certs, err := loadCertificateFiles(cfg.TLSCertFile, cfg.TLSKeyFile, log.With("component", "tls"))

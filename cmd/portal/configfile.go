@@ -31,6 +31,9 @@ type fileConfig struct {
 	Probes       probeConfig         `json:"probes"`
 	Catalog      catalogConfig       `json:"catalog"`
 	Limits       limitsConfig        `json:"limits"`
+	// Health and Notifications: see confighealth.go.
+	Health        healthConfig        `json:"health"`
+	Notifications notificationsConfig `json:"notifications"`
 }
 
 // environmentConfig is a Dataverse environment and how often the portal re-reads its
@@ -160,6 +163,7 @@ func loadFileConfig(path string) (fileConfig, error) {
 		}
 	}
 	problems = append(problems, checkInterval("catalog.fullRefresh", fc.Catalog.FullRefresh, time.Minute)...)
+	problems = append(problems, checkHealthConfig(fc)...)
 	if len(problems) > 0 {
 		return fileConfig{}, fmt.Errorf("PORTAL_CONFIG %s has %d problem(s):\n  - %s", path, len(problems), strings.Join(problems, "\n  - "))
 	}

@@ -6,11 +6,15 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/contoso/sbportal/catalog"
 	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/handlers"
+	"github.com/contoso/sbportal/health"
+	"github.com/contoso/sbportal/metrics"
+	"github.com/contoso/sbportal/notify"
 	"github.com/contoso/sbportal/store"
 )
 
@@ -64,4 +68,14 @@ func databaseProblem(err error) error {
 		return errors.New("the database is not answering (connection refused, lost or timed out)")
 	}
 	return errors.New("the database answered with an error; see the portal's log")
+}
+
+// startHealth runs scheduled re-validation, the reading of failed deliveries and the sending
+// of notifications in the background until ctx ends (one replica at a time, by the store's
+// lease), proving endpoints through h as people's tests do and reporting into m.
+func startHealth(ctx context.Context, o health.Options, st *store.Store, cat *catalog.Catalog, h *handlers.Server,
+	n *notify.Notifier, m *metrics.Metrics, log *slog.Logger) {
+	o.Store, o.Catalog, o.Revalidate, o.Notifier, o.ObserveLag = st, cat, h.Revalidate, n, m.SetRevalidationLag
+	o.Logger = log.With("component", "health")
+	go health.New(o).Run(ctx)
 }

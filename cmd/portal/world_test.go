@@ -34,6 +34,7 @@ type world struct {
 	ctx        context.Context
 	front      *httptest.Server
 	sbAddr     string
+	sb         *sbemulator.Server
 	queueSend  string
 	dv         *dvemulator.DevStack
 	envs       *dataverse.Environments
@@ -73,7 +74,7 @@ func newWorld(t testing.TB) *world {
 	}
 	go func() { _ = sb.Serve(sbLn) }()
 	t.Cleanup(func() { sb.Close() })
-	w.sbAddr = sbLn.Addr().String()
+	w.sbAddr, w.sb = sbLn.Addr().String(), sb
 	for _, cs := range sb.ConnectionStrings(w.sbAddr) {
 		if cs.Policy == "QueueSend" {
 			w.queueSend = cs.Value

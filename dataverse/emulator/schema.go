@@ -184,6 +184,27 @@ var systemUserEntity = newEntity("systemuser", "systemusers", 8, "User", []*colu
 	{name: "versionnumber", typ: tInt, readOnly: true},
 }, nil)
 
+// asyncOperationEntity is the system jobs table, read-only through the API: the emulator
+// records the jobs of steps whose deliveries failed or wait for a retry (RecordSystemJob, the
+// dev control /_emulator/deliveries). statecode 0 Ready, 1 Suspended, 2 Locked, 3 Completed;
+// statuscode 0 Waiting for resources, 10 Waiting, 20 In progress, 21 Pausing, 22 Canceling,
+// 30 Succeeded, 31 Failed, 32 Canceled.
+var asyncOperationEntity = newEntity("asyncoperation", "asyncoperations", 4700, "AsyncOperation", []*column{
+	{name: "asyncoperationid", typ: tGUID},
+	{name: "name", typ: tString, max: 256},
+	{name: "operationtype", typ: tInt},
+	{name: "statecode", typ: tChoice, choices: []int{0, 1, 2, 3}},
+	{name: "statuscode", typ: tChoice, choices: []int{0, 10, 20, 21, 22, 30, 31, 32}},
+	{name: "message", typ: tString, max: 100000},
+	{name: "friendlymessage", typ: tString, max: 100000},
+	{name: "errorcode", typ: tInt},
+	{name: "retrycount", typ: tInt},
+	{name: "_owningextensionid_value", typ: tLookup, readOnly: true},
+	{name: "createdon", typ: tDateTime, readOnly: true},
+	{name: "completedon", typ: tDateTime, readOnly: true},
+	{name: "versionnumber", typ: tInt, readOnly: true},
+}, nil)
+
 // navigation is a navigation property $expand can follow: single-valued through this
 // entity's lookup column, or collection-valued through the target's lookup back to this
 // entity's key.

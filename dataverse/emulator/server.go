@@ -383,6 +383,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveFaultAdmin(w, r)
 		return
 	}
+	if r.URL.Path == "/_emulator/deliveries" {
+		s.serveDeliveriesAdmin(w, r)
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, APIPath)
 	if !ok {
 		writeDVError(w, &apiError{status: 404, code: codeQuerySyntax, message: "The Web API is under " + APIPath})
@@ -576,6 +580,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rest string, u *A
 var seededEntities = map[string]*entity{
 	messageEntity.set: messageEntity, filterEntity.set: filterEntity,
 	customAPIEntity.set: customAPIEntity, systemUserEntity.set: systemUserEntity,
+	asyncOperationEntity.set: asyncOperationEntity,
 }
 
 func privilegeFor(e *entity, verb string) Privilege {

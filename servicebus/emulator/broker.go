@@ -37,8 +37,11 @@ type namespace struct {
 	name             string
 	maxMessageSize   uint64
 	disableLocalAuth bool
-	policies         map[string]policy
-	entities         map[string]*entity // lower-case name -> queue, topic or event hub
+	// keysMu guards the policies' keys (namespace and entity level), which RegenerateKey
+	// changes while connections judge tokens.
+	keysMu   sync.RWMutex
+	policies map[string]policy
+	entities map[string]*entity // lower-case name -> queue, topic or event hub
 }
 
 type entityKind int

@@ -78,12 +78,14 @@ func (c *conn) judge(tokenText, audience string) (claim, int32, string) {
 	if entityName != "" {
 		ent = ns.entities[entityName]
 	}
+	ns.keysMu.RLock()
 	pol, found := ns.policies[strings.ToLower(tok.keyName)]
 	if ent != nil {
 		if ep, ok := ent.policies[strings.ToLower(tok.keyName)]; ok && (!found || ep.primary != "" && (tok.signedBy(ep.primary) || tok.signedBy(ep.secondary))) {
 			pol, found = ep, true
 		}
 	}
+	ns.keysMu.RUnlock()
 	if !found {
 		return claim{}, 401, fmt.Sprintf("InvalidSignature: The token has an invalid signature: no shared access policy named '%s' exists on namespace '%s' or on entity '%s'.", tok.keyName, ns.name, entityName)
 	}

@@ -57,6 +57,8 @@ func Run(t *testing.T, newDSN NewDSN) {
 		{"Sweep", testSweep},
 		{"Sweeper", testSweeper},
 		{"Health", testHealth},
+		{"EndpointHealthAndNotifications", testEndpointHealth},
+		{"RevalidationClaimOneWinner", testRevalidationClaim},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
