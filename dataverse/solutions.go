@@ -7,7 +7,6 @@ import (
 	"github.com/contoso/sbportal/endpoint"
 )
 
-
 // solutionComponentQuery lists service endpoints (componenttype 95) with their solution.
 const solutionComponentQuery = "solutioncomponents?$select=objectid&$filter=componenttype%20eq%2095" +
 	"&$expand=solutionid($select=uniquename,friendlyname,ismanaged)"

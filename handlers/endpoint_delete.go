@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/contoso/sbportal/auth"
-	"github.com/contoso/sbportal/store"
 	"github.com/contoso/sbportal/web"
 )
 
@@ -26,30 +25,12 @@ func (s *Server) endpointDeleteSubmit(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
 	e := c.Endpoint
 	if strings.TrimSpace(r.PostFormValue("confirm")) != e.Name {
 		s.renderDelete(w, r, c, v, http.StatusUnprocessableEntity, "Type the name exactly as shown ("+e.Name+") to confirm the deletion.")
 		return nil
 	}
-	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.delete", Environment: c.Env.ID,
-		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(e), RequestID: RequestID(ctx)}
-	if err := s.auditIntent(ctx, audit); err != nil {
-		return err
-	}
-	if err := c.Env.Client.DeleteEndpoint(ctx, e.ID); err != nil {
-		s.auditFailure(ctx, audit, err)
-		return dataverseError("Dataverse did not delete the endpoint", err)
-	}
-	s.Catalog.Deleted(ctx, c.Env.ID, e.ID)
-	if _, err := s.Store.DeleteEndpointSecrets(ctx, c.Env.ID, e.ID); err != nil {
-		return err
-	}
-	if err := s.Store.DeleteOwnership(ctx, c.Env.ID, e.ID); err != nil {
-		return err
-	}
-	audit.Outcome = store.AuditSucceeded
-	if _, err := s.Store.AppendAudit(ctx, audit); err != nil {
+	if err := s.deleteAs(r.Context(), actorOf(r, id), c); err != nil {
 		return err
 	}
 	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "“" + e.Name + "” was deleted from " + c.Env.DisplayName + "."})

@@ -177,21 +177,28 @@ func withResolvedSecret(c EndpointChange, secrets Secrets) (endpoint.ServiceEndp
 	if !ok {
 		return c.After, false, fmt.Errorf("the value of %s was not supplied", cmp.Or(c.SecretRef, "its secret"))
 	}
+	return readSecret(c.After, c.SecretRef, value)
+}
+
+// readSecret reads a reference's value into e the way the pages read a pasted credential: a
+// key, a whole connection string (its policy must be e's) or a SAS token; webhook values as a
+// key or name=value lines. The error names the reference, never the value.
+func readSecret(e endpoint.ServiceEndpoint, ref string, value endpoint.Secret) (endpoint.ServiceEndpoint, bool, error) {
 	in := endpoint.CredentialInput{ConnectionString: value}
-	if endpoint.KindOf(c.After) == endpoint.KindWebhook {
+	if endpoint.KindOf(e) == endpoint.KindWebhook {
 		in = endpoint.CredentialInput{WebhookKey: value}
-		if c.After.AuthType != endpoint.AuthTypeWebhookKey {
+		if e.AuthType != endpoint.AuthTypeWebhookKey {
 			in = endpoint.CredentialInput{PairLines: value}
 		}
 	}
-	e, facts, problems := endpoint.SetKey(c.After, in)
+	got, facts, problems := endpoint.SetKey(e, in)
 	if problems != nil {
-		return c.After, false, fmt.Errorf("the value of %s cannot be used: %s", c.SecretRef, problemText(problems))
+		return e, false, fmt.Errorf("the value of %s cannot be used: %s", ref, problemText(problems))
 	}
-	if problems := e.Validate(); problems != nil {
-		return c.After, false, fmt.Errorf("with the value of %s: %s", c.SecretRef, problemText(problems))
+	if problems := got.Validate(); problems != nil {
+		return e, false, fmt.Errorf("with the value of %s: %s", ref, problemText(problems))
 	}
-	return e, facts.Emulator || endpoint.IsEmulatorAddress(e.NamespaceAddress), nil
+	return got, facts.Emulator || endpoint.IsEmulatorAddress(got.NamespaceAddress), nil
 }
 
 func problemText(p endpoint.Problems) string {

@@ -169,3 +169,9 @@ func toStep(d Step, ep Endpoint, epID string, msgs []endpoint.Message) (endpoint
 	}
 	return st, out
 }
+
+// EndpointOf is e as a document endpoint owned by team, with its steps: what Export writes for
+// it, for a caller that builds a document of its own (Copy to environment).
+func EndpointOf(e endpoint.ServiceEndpoint, team string, steps []endpoint.Step) Endpoint {
+	return fromEndpoint(e, team, steps)
+}

@@ -319,7 +319,12 @@ func planEndpoint(ctx context.Context, d Endpoint, cur Current, found bool, env 
 		if err != nil {
 			return out, err
 		}
-		ch.SetsKey = delivery || !ok || !sameSecret(stored, value) || endpoint.KeyMissing(cur.Endpoint)
+		// The value may be a whole connection string: compare the key it holds.
+		withKey, _, kerr := readSecret(after, d.Secret, value)
+		if kerr != nil {
+			problem("secret", kerr.Error())
+		}
+		ch.SetsKey = delivery || !ok || kerr != nil || !withKey.Secret(purpose).Equal(stored) || endpoint.KeyMissing(cur.Endpoint)
 	case delivery || endpoint.KeyMissing(cur.Endpoint) && d.Secret != "":
 		ch.SetsKey = true
 	}
@@ -390,10 +395,6 @@ func planEndpoint(ctx context.Context, d Endpoint, cur Current, found bool, env 
 	}
 	out.change = ch
 	return out, nil
-}
-
-func sameSecret(a, b endpoint.Secret) bool {
-	return strings.TrimSpace(a.Reveal()) == strings.TrimSpace(b.Reveal()) || a.Equal(b)
 }
 
 // docField is the document's name of an endpoint column.

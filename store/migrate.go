@@ -60,6 +60,13 @@ func (s *Store) LatestSchemaVersion() int {
 	return ms[len(ms)-1].version
 }
 
+// KnownMigrations is how many migrations this binary has (with a gap in the numbering, fewer
+// than LatestSchemaVersion).
+func (s *Store) KnownMigrations() int {
+	ms, _ := s.d.migrationList()
+	return len(ms)
+}
+
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT    NOT NULL,

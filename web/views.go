@@ -190,6 +190,7 @@ type EndpointRow struct {
 	CreatedOn       time.Time
 	CanTest         bool
 	NeedsKeyToTest  bool
+	KeyMissing      bool // Dataverse holds no key for it (typical after a solution import)
 }
 
 // EnvironmentProblem says that one environment could not be listed.
@@ -245,6 +246,7 @@ type EndpointList struct {
 	Now         time.Time
 	PrevURL     string
 	NextURL     string
+	CanAdopt    bool // offer Adopt endpoints (Admins)
 }
 
 // EndpointView is the endpoint page.
@@ -264,6 +266,19 @@ type EndpointView struct {
 	CanRekey        bool
 	CanDelete       bool
 	Result          ProbeView
+	// KeyMissing: Dataverse holds no key (typical after a solution import); CanSetKey offers
+	// Set key. ReadOnly says why the portal does not change this endpoint (managed).
+	KeyMissing bool
+	CanSetKey  bool
+	ReadOnly   string
+	Solutions  []string
+	CanCopy    bool
+	Copies     []CopyLink
+}
+
+// CopyLink links an endpoint to the one it was copied from, or to a copy of it.
+type CopyLink struct {
+	Label, URL string
 }
 
 // ValidationRow is one validation run in a history table.
@@ -315,6 +330,8 @@ type RekeyForm struct {
 	Errors  FieldErrors
 	Result  ProbeView
 	Message string
+	// SetKey makes it the Set key page: the endpoint's policy stays as it is.
+	SetKey bool
 }
 
 // DeleteForm confirms a deletion.
