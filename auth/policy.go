@@ -28,6 +28,9 @@ const (
 	ActionRekey     Action = "rekey"    // replace an endpoint's SAS key or token
 	ActionDelete    Action = "delete"   // delete an endpoint
 	ActionViewAudit Action = "view-audit"
+	// ActionAdopt gives an endpoint not registered through the portal an owning team: Admins
+	// only (no rule below grants it to anyone else).
+	ActionAdopt Action = "adopt"
 )
 
 // Resource is what an action applies to: an endpoint (existing, or about to be registered) in a

@@ -174,6 +174,8 @@ type Catalog struct {
 
 	messages readCache[[]endpoint.Message] // by environment
 	columns  readCache[[]endpoint.Column]  // by environment and table; both keep failures failedReadTTL
+	// solutions are each environment's endpoints' solutions (see Solutions).
+	solutions readCache[map[string][]endpoint.Solution]
 }
 
 // merged is every environment's entries in one list sorted by name, for one catalog version.
@@ -237,7 +239,8 @@ func New(opts Options) *Catalog {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	c := &Catalog{opts: opts, log: opts.Logger, byID: map[string]*envCatalog{}, origin: hex.EncodeToString(b[:]),
-		messages: readCache[[]endpoint.Message]{keepFailures: failedReadTTL}, columns: readCache[[]endpoint.Column]{keepFailures: failedReadTTL}}
+		messages: readCache[[]endpoint.Message]{keepFailures: failedReadTTL}, columns: readCache[[]endpoint.Column]{keepFailures: failedReadTTL},
+		solutions: readCache[map[string][]endpoint.Solution]{keepFailures: failedReadTTL}}
 	var envs []*dataverse.Environment
 	if opts.Environments != nil {
 		envs = opts.Environments.List()

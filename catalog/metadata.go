@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,6 +101,17 @@ func (c *Catalog) Columns(ctx context.Context, envID, table string) ([]endpoint.
 	return c.columns.get(ctx, envID+"\x00"+table, c.metadataTTL(), c.opts.Now, func(ctx context.Context) ([]endpoint.Column, error) {
 		return ec.env.Client.TableColumns(ctx, table)
 	})
+}
+
+// Solutions returns the solutions an environment's endpoint belongs to, as Dataverse reports
+// them; the whole environment's membership is read at most once per full-refresh interval.
+func (c *Catalog) Solutions(ctx context.Context, envID, id string) ([]endpoint.Solution, error) {
+	ec, ok := c.byID[envID]
+	if !ok {
+		return nil, ErrNoEnvironment
+	}
+	all, err := c.solutions.get(ctx, envID, c.metadataTTL(), c.opts.Now, ec.env.Client.EndpointSolutions)
+	return all[strings.ToLower(id)], err
 }
 
 // StepsChanged forgets an endpoint's steps after the portal changed them, here and (through

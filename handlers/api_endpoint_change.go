@@ -91,7 +91,7 @@ func (s *Server) apiEndpointDelete(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := s.deleteEndpoint(r.Context(), id, c); err != nil {
+	if err := s.deleteAs(r.Context(), actorOf(r, id), c); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -38,23 +38,13 @@ func auditSnapshot(e endpoint.ServiceEndpoint) json.RawMessage {
 	return b
 }
 
-// updateAudited writes e to Dataverse (c is the endpoint as read before) and records the
-// outcome in the audit trail, failed or not.
+// updateAudited writes e to Dataverse (c is the endpoint as read before) for a page's request
+// and records the outcome in the audit trail, failed or not (see updateAs).
 func (s *Server) updateAudited(r *http.Request, id auth.Identity, c catalogEntry, e endpoint.ServiceEndpoint, action, failTitle string) error {
-	ctx := r.Context()
-	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: action, Environment: c.Env.ID,
-		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(c.Endpoint), After: auditSnapshot(e), RequestID: RequestID(ctx)}
-	if err := s.auditIntent(ctx, audit); err != nil {
-		return err
-	}
-	if err := c.Env.Client.UpdateEndpoint(ctx, e); err != nil {
-		s.auditFailure(ctx, audit, err)
+	if err := s.updateAs(r.Context(), actorOf(r, id), c, e, action); err != nil {
 		return dataverseError(failTitle, err)
 	}
-	s.Catalog.Put(ctx, c.Env.ID, e)
-	audit.Outcome = store.AuditSucceeded
-	_, err := s.Store.AppendAudit(ctx, audit)
-	return err
+	return nil
 }
 
 // auditIntent records that a change is about to be attempted in Dataverse (outcome pending).

@@ -1,12 +1,10 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
 	"github.com/contoso/sbportal/auth"
-	"github.com/contoso/sbportal/store"
 	"github.com/contoso/sbportal/web"
 )
 
@@ -27,44 +25,17 @@ func (s *Server) endpointDeleteSubmit(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
 	e := c.Endpoint
 	if strings.TrimSpace(r.PostFormValue("confirm")) != e.Name {
 		s.renderDelete(w, r, c, v, http.StatusUnprocessableEntity, "Type the name exactly as shown ("+e.Name+") to confirm the deletion.")
 		return nil
 	}
-	if err := s.deleteEndpoint(ctx, id, c); err != nil {
+	if err := s.deleteAs(r.Context(), actorOf(r, id), c); err != nil {
 		return err
 	}
 	s.addFlash(w, r, web.Flash{Kind: web.FlashSuccess, Message: "“" + e.Name + "” was deleted from " + c.Env.DisplayName + "."})
 	http.Redirect(w, r, "/endpoints", http.StatusSeeOther)
 	return nil
-}
-
-// deleteEndpoint deletes the endpoint c in Dataverse (with its steps), for pages and API
-// alike: the audit intent first, the outcome after, and the portal's facts (secrets,
-// ownership) and catalog with it.
-func (s *Server) deleteEndpoint(ctx context.Context, id auth.Identity, c catalogEntry) error {
-	e := c.Endpoint
-	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: "endpoint.delete", Environment: c.Env.ID,
-		EndpointID: e.ID, EndpointName: e.Name, Before: auditSnapshot(e), RequestID: RequestID(ctx)}
-	if err := s.auditIntent(ctx, audit); err != nil {
-		return err
-	}
-	if err := c.Env.Client.DeleteEndpoint(ctx, e.ID); err != nil {
-		s.auditFailure(ctx, audit, err)
-		return dataverseError("Dataverse did not delete the endpoint", err)
-	}
-	s.Catalog.Deleted(ctx, c.Env.ID, e.ID)
-	if _, err := s.Store.DeleteEndpointSecrets(ctx, c.Env.ID, e.ID); err != nil {
-		return err
-	}
-	if err := s.Store.DeleteOwnership(ctx, c.Env.ID, e.ID); err != nil {
-		return err
-	}
-	audit.Outcome = store.AuditSucceeded
-	_, err := s.Store.AppendAudit(ctx, audit)
-	return err
 }
 
 // renderDelete shows the confirmation, naming the endpoint and counting its steps;

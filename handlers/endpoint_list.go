@@ -65,6 +65,7 @@ func (s *Server) endpointList(w http.ResponseWriter, r *http.Request) error {
 	l := web.EndpointList{Query: q, Total: len(matched), Now: now,
 		CanRegister: s.canRegisterAnywhere(id), Freshness: found.freshness, ReturnURL: listURL(q, q.Page)}
 	l.CanRefresh = l.CanRegister
+	l.CanAdopt = s.cfg.Policy.Can(id, auth.ActionAdopt, auth.Resource{})
 	l.Pages = max(1, (len(matched)+listPageSize-1)/listPageSize)
 	l.Page = min(max(q.Page, 1), l.Pages)
 	start := (l.Page - 1) * listPageSize
@@ -99,7 +100,7 @@ func (s *Server) endpointList(w http.ResponseWriter, r *http.Request) error {
 		l.Teams = append(l.Teams, web.Option{Value: t, Label: t, Selected: t == q.Team})
 	}
 	l.Statuses = []web.Option{{Value: "", Label: "Any"}}
-	for _, s := range []web.Option{{Value: "passed", Label: "Passed"}, {Value: "failed", Label: "Failed"}, {Value: "never", Label: "Never validated"}} {
+	for _, s := range []web.Option{{Value: "passed", Label: "Passed"}, {Value: "failed", Label: "Failed"}, {Value: "never", Label: "Never validated"}, {Value: "needs-key", Label: "Needs a key"}} {
 		s.Selected = s.Value == q.Status
 		l.Statuses = append(l.Statuses, s)
 	}
@@ -177,6 +178,10 @@ func matchesQuery(q web.ListQuery, lowerSearch string, e *catalogEntry) bool {
 		if e.HasLastRun {
 			return false
 		}
+	case "needs-key":
+		if !endpoint.KeyMissing(e.Endpoint) {
+			return false
+		}
 	}
 	return matchesHealth(q.Health, e) && e.Matches(lowerSearch)
 }
@@ -235,7 +240,8 @@ func (s *Server) row(id auth.Identity, e *catalogEntry) web.EndpointRow {
 	r := web.EndpointRow{Environment: e.Env.ID, EnvironmentName: e.Env.DisplayName, ID: ep.ID, Name: ep.Name,
 		Contract: ep.Contract.Label(), MessageFormat: ep.MessageFormat.Label(), OwnerTeam: e.Owner.Team,
 		ViaPortal: e.ViaPortal, CreatedOn: ep.CreatedOn, CreatedBy: e.Owner.RegisteredByName,
-		CanTest: s.cfg.Policy.Can(id, auth.ActionTest, resourceOf(e)), NeedsKeyToTest: !e.ViaPortal}
+		CanTest: s.cfg.Policy.Can(id, auth.ActionTest, resourceOf(e)), NeedsKeyToTest: !e.ViaPortal,
+		KeyMissing: endpoint.KeyMissing(ep)}
 	if ep.Contract == endpoint.ContractWebhook {
 		r.Target = ep.URL
 	} else {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/contoso/sbportal/auth"
@@ -100,10 +101,14 @@ func secretField(e endpoint.ServiceEndpoint) string {
 	return endpoint.FieldConnectionString
 }
 
-// keepSecret stores the endpoint's current secret (encrypted) and drops the other kinds, so
-// later tests use exactly what Dataverse has.
+// keepSecret stores the endpoint's current secret for a page's request (see keepSecretOf).
 func (s *Server) keepSecret(r *http.Request, env string, e endpoint.ServiceEndpoint) error {
-	ctx := r.Context()
+	return s.keepSecretOf(r.Context(), env, e)
+}
+
+// keepSecretOf stores the endpoint's current secret (encrypted) and drops the other kinds, so
+// later tests use exactly what Dataverse has.
+func (s *Server) keepSecretOf(ctx context.Context, env string, e endpoint.ServiceEndpoint) error {
 	for _, purpose := range endpoint.SecretPurposes {
 		ref := store.SecretRef{Environment: env, EndpointID: e.ID, Purpose: purpose}
 		var err error

@@ -51,6 +51,9 @@ func (s *Server) loadEndpoint(r *http.Request, id auth.Identity, action auth.Act
 	if err := s.authorize(r, action, resourceOf(&c)); err != nil {
 		return catalogEntry{}, err
 	}
+	if err := refuseManaged(ctx, s, action, c); err != nil {
+		return catalogEntry{}, err
+	}
 	return c, nil
 }
 
@@ -84,6 +87,7 @@ func (s *Server) endpointView(ctx context.Context, id auth.Identity, c catalogEn
 	}
 	v.KeyStored = slices.ContainsFunc(purposes, endpoint.SecretPurpose.Valid)
 	v.Health = healthView(c, v.KeyStored, v.CanTest)
+	s.environmentFacts(ctx, id, c, &v, withDetails)
 	if !withDetails {
 		return v, nil
 	}

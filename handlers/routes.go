@@ -95,5 +95,16 @@ func (s *Server) routes() {
 		m.Post("/endpoints/{env}/{id}/steps/{step}/sample", s.handle(s.stepSampleSend))
 		m.Get("/audit", s.handle(s.auditLog))
 		m.Get("/notifications", s.handle(s.notificationsPage))
+		// Across environments: adopt, set key, copy, plan and apply a file.
+		m.Get("/endpoints/adopt", s.handle(s.endpointAdoptForm))
+		m.Post("/endpoints/adopt", s.handle(s.endpointAdoptSubmit))
+		m.Get("/endpoints/{env}/{id}/setkey", s.handle(s.endpointSetKeyForm))
+		m.Post("/endpoints/{env}/{id}/setkey", s.handle(s.endpointSetKeySubmit))
+		m.Get("/endpoints/{env}/{id}/copy", s.handle(s.endpointCopyForm))
+		m.Post("/endpoints/{env}/{id}/copy", s.handle(s.endpointCopySubmit))
+		m.Get("/environments/plan", s.handle(s.environmentPlanForm))
+		m.Post("/environments/plan", s.handle(s.environmentPlanSubmit))
+		m.Post("/environments/apply", s.handle(s.environmentApplySubmit))
+		m.Get("/environments/export", s.handle(s.environmentExport))
 	})
 }

@@ -20,13 +20,16 @@ func stepSnapshot(st endpoint.Step) json.RawMessage {
 	return b
 }
 
-// changeStep carries out one change to a step the one way every change goes: the audit intent
-// before the Dataverse call, the call, the catalog told, the outcome after. before or after is
-// nil for a create or a delete.
+// changeStep carries out one change to a step for a page's request (see changeStepAs).
 func (s *Server) changeStep(r *http.Request, id auth.Identity, c catalogEntry, action string, before, after *endpoint.Step, call func(context.Context) error) error {
-	ctx := r.Context()
-	audit := store.AuditEntry{ActorKey: id.Key, ActorName: id.Name, Action: action, Environment: c.Env.ID,
-		EndpointID: c.Endpoint.ID, EndpointName: c.Endpoint.Name, RequestID: RequestID(ctx)}
+	return s.changeStepAs(r.Context(), actorOf(r, id), c, action, before, after, call)
+}
+
+// changeStepAs carries out one change to a step the one way every change goes: the audit
+// intent before the Dataverse call, the call, the catalog told, the outcome after. before or
+// after is nil for a create or a delete.
+func (s *Server) changeStepAs(ctx context.Context, a actor, c catalogEntry, action string, before, after *endpoint.Step, call func(context.Context) error) error {
+	audit := a.audit(action, c.Env.ID, c.Endpoint)
 	name := ""
 	if before != nil {
 		audit.Before, name = stepSnapshot(*before), before.Name

@@ -147,12 +147,7 @@ func (s *Server) stepChoices(ctx context.Context, c catalogEntry, st endpoint.St
 		ch.MessagesError = "The messages could not be read from Dataverse: " + dataverseMessage(err) + " Type the message's name; it is checked when you add the step."
 	}
 	ch.Messages = msgs
-	for i := range msgs {
-		if strings.EqualFold(msgs[i].Name, st.Message) {
-			ch.Message = &msgs[i]
-			break
-		}
-	}
+	ch.Message = endpoint.FindMessage(msgs, st.Message)
 	if ch.Message == nil {
 		return ch
 	}
@@ -339,25 +334,11 @@ func plural(n int, word string) string {
 // their own.
 func settle(in stepInput, ch stepChoices, ep endpoint.ServiceEndpoint) stepInput {
 	st := &in.Step
-	st.MessageID, st.FilterID = "", ""
-	if m := ch.Message; m != nil {
-		st.Message, st.MessageID = m.Name, m.ID
-		if len(ch.Tables) == 0 {
-			st.Table = ""
-		}
-		for _, f := range m.Filters {
-			if f.CustomStepAllowed && (f.Table == st.Table || st.Table == "" && f.Table == "none") {
-				st.FilterID = f.ID
-			}
-		}
+	if ch.Message != nil && len(ch.Tables) == 0 {
+		st.Table = ""
 	}
 	// Images are bound to the message property Dataverse takes them from (Target, Id, …).
-	if _, _, prop := endpoint.ImageSupport(st.Message); prop != "" {
-		st.Images = slices.Clone(st.Images)
-		for i := range st.Images {
-			st.Images[i].MessageProperty = prop
-		}
-	}
+	*st = st.Bind(ch.Message)
 	suggested := ""
 	if st.Message != "" {
 		suggested = endpoint.SuggestedStepName(ep.Name, st.Message, st.Table)

@@ -42,9 +42,6 @@ func (d DeliveryFailures) Recent() bool { return d.Failed24h+d.Waiting24h > 0 }
 // Any reports whether any delivery failed or waits for a retry in the last 7 days.
 func (d DeliveryFailures) Any() bool { return d.Failed7d+d.Waiting7d > 0 }
 
-// EndpointRef names a saved endpoint.
-type EndpointRef struct{ Environment, EndpointID string }
-
 // EndpointsWithSecrets lists every endpoint the portal keeps a secret for (the endpoints
 // scheduled re-validation can prove), in a stable order.
 func (s *Store) EndpointsWithSecrets(ctx context.Context) ([]EndpointRef, error) {

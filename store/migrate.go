@@ -38,20 +38,32 @@ func (d *dialect) migrationList() ([]migration, error) {
 		out = append(out, migration{version: v, name: name, sql: string(body)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("embedded migrations for %s: expected version %d, found %d (versions must be 1, 2, 3, ...)", d.name, i+1, m.version)
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("embedded migrations for %s: two migrations have version %d", d.name, out[i].version)
 		}
 	}
 	return out, nil
 }
 
-// LatestSchemaVersion is the schema version this binary's migrations produce.
+// Migrations are numbered by the change that adds them, so a number may be missing for a
+// while (another branch's migration not merged yet) and may arrive later than a higher one:
+// every migration the database has not applied is applied, in version order, whatever the
+// highest applied version is.
+
+// LatestSchemaVersion is the highest schema version this binary's migrations produce.
 func (s *Store) LatestSchemaVersion() int {
 	ms, err := s.d.migrationList()
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
+	return ms[len(ms)-1].version
+}
+
+// KnownMigrations is how many migrations this binary has (with a gap in the numbering, fewer
+// than LatestSchemaVersion).
+func (s *Store) KnownMigrations() int {
+	ms, _ := s.d.migrationList()
 	return len(ms)
 }
 
@@ -80,13 +92,17 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		if _, err := tx.ExecContext(ctx, createMigrationsTable); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
-			return fmt.Errorf("read schema version: %w", err)
+		applied, err := appliedVersions(ctx, tx)
+		if err != nil {
+			return err
 		}
-		if version > len(ms) {
-			return fmt.Errorf("database schema version %d is newer than this portal's (%d); run the newer portal version", version, len(ms))
+		if unknown := unknownVersions(applied, ms); len(unknown) > 0 {
+			return fmt.Errorf("database schema has migration %d, which this portal does not know; run the newer portal version", unknown[0])
 		}
-		for _, m := range ms[version:] {
+		for _, m := range ms {
+			if applied[m.version] {
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("apply migration %d (%s): %w", m.version, m.name, err)
 			}
@@ -95,7 +111,10 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 				return fmt.Errorf("record migration %d: %w", m.version, err)
 			}
 			s.opts.logger.InfoContext(ctx, "applied database migration", "backend", s.d.name, "version", m.version, "name", m.name)
-			version = m.version
+		}
+		version = 0
+		if len(ms) > 0 {
+			version = max(ms[len(ms)-1].version, maxKey(applied))
 		}
 		return nil
 	})
@@ -116,12 +135,75 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 func (s *Store) checkSchemaCurrent(ctx context.Context) error {
-	v, err := s.SchemaVersion(ctx)
+	ms, err := s.d.migrationList()
 	if err != nil {
-		return fmt.Errorf("open store: %w (run `portal migrate`)", err)
+		return fmt.Errorf("open store: %w", err)
 	}
-	if latest := s.LatestSchemaVersion(); v != latest {
-		return fmt.Errorf("open store: database schema version is %d, this portal needs %d; run `portal migrate`", v, latest)
+	rows, err := s.r.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("open store: read schema version: %w (run `portal migrate`)", err)
+	}
+	applied, err := scanVersions(rows)
+	if err != nil {
+		return fmt.Errorf("open store: read schema version: %w (run `portal migrate`)", err)
+	}
+	for _, m := range ms {
+		if !applied[m.version] {
+			return fmt.Errorf("open store: the database lacks migration %d (%s) of this portal; run `portal migrate`", m.version, m.name)
+		}
+	}
+	if unknown := unknownVersions(applied, ms); len(unknown) > 0 {
+		return fmt.Errorf("open store: database schema has migration %d, which this portal does not know; run the newer portal version", unknown[0])
 	}
 	return nil
+}
+
+// appliedVersions reads which migrations the database has applied.
+func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	applied, err := scanVersions(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	return applied, nil
+}
+
+func scanVersions(rows *sql.Rows) (map[int]bool, error) {
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		applied[v] = true
+	}
+	return applied, rows.Err()
+}
+
+// unknownVersions lists applied versions that no migration of ms has, in order.
+func unknownVersions(applied map[int]bool, ms []migration) []int {
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
+	}
+	var out []int
+	for v := range applied {
+		if !known[v] {
+			out = append(out, v)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+func maxKey(m map[int]bool) int {
+	n := 0
+	for k := range m {
+		n = max(n, k)
+	}
+	return n
 }

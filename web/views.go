@@ -191,6 +191,7 @@ type EndpointRow struct {
 	CanTest         bool
 	NeedsKeyToTest  bool
 	Health          RowHealth
+	KeyMissing      bool // Dataverse holds no key for it (typical after a solution import)
 }
 
 // EnvironmentProblem says that one environment could not be listed.
@@ -248,6 +249,7 @@ type EndpointList struct {
 	Now         time.Time
 	PrevURL     string
 	NextURL     string
+	CanAdopt    bool // offer Adopt endpoints (Admins)
 }
 
 // EndpointView is the endpoint page.
@@ -268,6 +270,19 @@ type EndpointView struct {
 	CanDelete       bool
 	Result          ProbeView
 	Health          HealthView
+	// KeyMissing: Dataverse holds no key (typical after a solution import); CanSetKey offers
+	// Set key. ReadOnly says why the portal does not change this endpoint (managed).
+	KeyMissing bool
+	CanSetKey  bool
+	ReadOnly   string
+	Solutions  []string
+	CanCopy    bool
+	Copies     []CopyLink
+}
+
+// CopyLink links an endpoint to the one it was copied from, or to a copy of it.
+type CopyLink struct {
+	Label, URL string
 }
 
 // ValidationRow is one validation run in a history table.
@@ -319,6 +334,8 @@ type RekeyForm struct {
 	Errors  FieldErrors
 	Result  ProbeView
 	Message string
+	// SetKey makes it the Set key page: the endpoint's policy stays as it is.
+	SetKey bool
 }
 
 // DeleteForm confirms a deletion.

@@ -70,7 +70,7 @@ func TestListPageWithManyEndpointsAndAnOutage(t *testing.T) {
 	}
 	doc := listPage(t, admin, w.front.URL+"/endpoints")
 	count := doc.Find("#list-count").Text()
-	if !strings.HasPrefix(count, "1006 endpoint(s); page 1 of 21") { // 1,000 seeded + 6 from the dev stack
+	if !strings.HasPrefix(count, "1008 endpoint(s); page 1 of 21") { // 1,000 seeded + 8 from the dev stack
 		t.Fatalf("list count %q", count)
 	}
 	if n := doc.Find("table tbody tr").Length(); n != 50 {
@@ -115,7 +115,7 @@ func TestListPageWithManyEndpointsAndAnOutage(t *testing.T) {
 	if !strings.Contains(warning, "Contoso Test could not be refreshed since") || !strings.Contains(warning, "listed as of") {
 		t.Fatalf("no stale notice: %q", warning)
 	}
-	if count := doc.Find("#list-count").Text(); !strings.HasPrefix(count, "1006 endpoint(s)") {
+	if count := doc.Find("#list-count").Text(); !strings.HasPrefix(count, "1008 endpoint(s)") {
 		t.Fatalf("during the outage the list counts %q", count)
 	}
 	w.dv.Environments[1].ClearFaults()
@@ -129,7 +129,7 @@ func TestListPageWithManyEndpointsAndAnOutage(t *testing.T) {
 	if !strings.Contains(warning, "Dataverse is throttling the portal’s requests to Contoso Test") || strings.Contains(warning, "unavailable") {
 		t.Fatalf("throttling notice: %q", warning)
 	}
-	if count := doc.Find("#list-count").Text(); !strings.HasPrefix(count, "1006 endpoint(s)") {
+	if count := doc.Find("#list-count").Text(); !strings.HasPrefix(count, "1008 endpoint(s)") {
 		t.Fatalf("while throttled the list counts %q", count)
 	}
 	w.dv.Environments[1].ClearFaults()
@@ -156,7 +156,7 @@ func TestListPageWithManyEndpointsAndAnOutage(t *testing.T) {
 	}
 }
 
-// BenchmarkListPage1000 measures the server time of one list page over 1,006 endpoints in two
+// BenchmarkListPage1000 measures the server time of one list page over 1,008 endpoints in two
 // Dataverse stand-ins, read from the catalog: "kept" asks for the same page again (the page
 // kept for this viewer), "fresh" makes every address unique so each page is rendered anew.
 func BenchmarkListPage1000(b *testing.B) {

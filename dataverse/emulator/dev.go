@@ -231,6 +231,32 @@ func seedContosoTest(s *Server) error {
 	}); err != nil {
 		return err
 	}
-	_, err = s.CreateRecord("sdkmessageprocessingsteps", devStep("seed:test:step:orders", "Orders queue: Create of incident", orders, "Create", "incident", nil))
+	if _, err = s.CreateRecord("sdkmessageprocessingsteps", devStep("seed:test:step:orders", "Orders queue: Create of incident", orders, "Create", "incident", nil)); err != nil {
+		return err
+	}
+	// What a solution import leaves behind: an endpoint without its key (solutions never carry
+	// keys) from an unmanaged solution, and one from a managed solution.
+	if _, err := s.ImportSolution(Solution{UniqueName: "ContosoIntegration", FriendlyName: "Contoso Integration"}, map[string]any{
+		"serviceendpointid": derivedGUID("seed:test:accounts"),
+		"name":              "Account changes topic",
+		"description":       "Imported with the Contoso Integration solution: its key must be set in this environment.",
+		"solutionnamespace": "contoso-integration-test",
+		"namespaceaddress":  "sb://contoso-integration-test.servicebus.windows.net/",
+		"path":              "account-changes",
+		"contract":          5, "connectionmode": 1, "userclaim": 3, "messageformat": 2,
+		"namespaceformat": 2, "authtype": 2, "saskeyname": "crm-publisher",
+	}); err != nil {
+		return err
+	}
+	_, err = s.ImportSolution(Solution{UniqueName: "PartnerConnector", FriendlyName: "Partner Connector", Managed: true}, map[string]any{
+		"serviceendpointid": derivedGUID("seed:test:partner"),
+		"name":              "Partner events (managed)",
+		"description":       "Installed by the managed Partner Connector solution.",
+		"solutionnamespace": "partner-connector",
+		"namespaceaddress":  "sb://partner-connector.servicebus.windows.net/",
+		"path":              "partner-events",
+		"contract":          2, "connectionmode": 1, "userclaim": 1, "messageformat": 2,
+		"namespaceformat": 2, "authtype": 2, "saskeyname": "dataverse-send",
+	})
 	return err
 }

@@ -953,6 +953,14 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, e *entity, u *Ap
 		s.mu.Lock()
 		s.solutions[sol] = append(s.solutions[sol], id)
 		s.mu.Unlock()
+		if e == serviceEndpointEntity {
+			s.store.mu.Lock()
+			perr := s.addComponentLocked(sol, "", false, id)
+			s.store.mu.Unlock()
+			if perr != nil {
+				return &apiError{status: 500, code: codeUnavailable, message: "The emulator could not add the solution component."}
+			}
+		}
 	}
 	w.Header().Set("OData-EntityId", s.url+APIPath+e.set+"("+id+")")
 	if rep, _ := prefer(r); rep {
@@ -1112,10 +1120,18 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, e *entity, id st
 	if m := r.Header.Get("If-Match"); m != "" && m != "*" && m != etag(row) {
 		return &apiError{status: 412, code: codeVersionMismatch, message: "The version of the existing record doesn't match the RowVersion property provided."}
 	}
+	if row["ismanaged"] == true {
+		return &apiError{status: 400, code: codeInvalidArgument, message: "The " + e.logicalName + " cannot be deleted because it is part of a managed solution. Uninstall the solution, or import a version without it."}
+	}
 	var err error
 	switch e {
 	case serviceEndpointEntity:
 		// Steps registered against the endpoint go with it, and their images with them.
+		for _, c := range s.store.all(solutionComponentEntity.set) {
+			if str(c, "objectid") == id && err == nil {
+				err = s.store.delete(solutionComponentEntity.set, str(c, solutionComponentEntity.key))
+			}
+		}
 		for _, st := range s.store.all(stepEntity.set) {
 			if str(st, "_eventhandler_value") == id && err == nil {
 				err = s.deleteStepLocked(str(st, stepEntity.key))

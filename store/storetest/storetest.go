@@ -36,6 +36,7 @@ func Run(t *testing.T, newDSN NewDSN) {
 	}{
 		{"Migrations", testMigrations},
 		{"ConcurrentOpenMigratesOnce", testConcurrentOpen},
+		{"MigrationArrivingLate", testMigrationArrivingLate},
 		{"Sessions", testSessions},
 		{"SessionExpiry", testSessionExpiry},
 		{"SessionSharedBetweenInstances", testSessionShared},
