@@ -1,13 +1,11 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/contoso/sbportal/auth"
 	"github.com/contoso/sbportal/endpoint"
 )
 
@@ -218,11 +216,14 @@ type Change struct {
 	Outcome string `json:"outcome,omitempty"` // after apply: succeeded or failed
 }
 
-// Planner is the plan/apply engine the API serves (from the environments work): it compares a
-// file of endpoints with an environment and changes the environment to match, every change
-// through the same validated, proved and audited path as the pages. file is the request body
-// as sent (JSON or YAML). Errors that are *Problem are answered as they are.
-type Planner interface {
-	Plan(ctx context.Context, actor auth.Identity, environment string, file []byte) (Plan, error)
-	Apply(ctx context.Context, actor auth.Identity, environment string, file []byte) (Plan, error)
+// PlanRequestContentType marks a plan or apply body that carries, besides the file, the values
+// of the secrets the file refers to (PlanRequest). A body of another type is the file itself.
+const PlanRequestContentType = "application/vnd.sbportal.plan+json"
+
+// PlanRequest is a file of endpoints (JSON or YAML, as written) with the values of the secret
+// references it makes, resolved where the file is applied (a pipeline's environment): for
+// "secret: env:ORDERS_SAS_KEY" the key "env:ORDERS_SAS_KEY". Values travel only in this body.
+type PlanRequest struct {
+	File    string            `json:"file"`
+	Secrets map[string]string `json:"secrets,omitempty"`
 }

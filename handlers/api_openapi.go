@@ -62,10 +62,10 @@ var apiOperations = []apiOperation{
 		Request: api.StepState{State: "disabled"}, Responses: map[int]any{200: endpoint.Step{}, 403: problem, 404: problem, 409: problem, 422: problem}},
 	{Method: "DELETE", Path: "/endpoints/{env}/{id}/steps/{step}", ID: "deleteStep", Summary: "Delete a step with its images",
 		Responses: map[int]any{204: nil, 403: problem, 404: problem, 409: problem}},
-	{Method: "POST", Path: "/plan", ID: "plan", Summary: "What applying a file of endpoints to an environment would change (501 until the plan/apply engine is installed)",
-		Query: []string{"environment"}, Responses: map[int]any{200: api.Plan{}, 403: problem, 404: problem, 422: problem, 501: problem}},
-	{Method: "POST", Path: "/apply", ID: "apply", Summary: "Change an environment to match a file of endpoints (501 until the plan/apply engine is installed)",
-		Query: []string{"environment"}, Responses: map[int]any{200: api.Plan{}, 403: problem, 404: problem, 422: problem, 501: problem}},
+	{Method: "POST", Path: "/plan", ID: "plan", Summary: "What applying a file of endpoints to an environment would change, endpoint by endpoint and step by step",
+		Query: []string{"environment"}, Responses: map[int]any{200: api.Plan{}, 400: problem, 403: problem, 404: problem, 422: problem}},
+	{Method: "POST", Path: "/apply", ID: "apply", Summary: "Change an environment to match a file of endpoints: every changed endpoint proved first, then written in order as one audited change set; a failure stops and says what was done and what not",
+		Query: []string{"environment"}, Responses: map[int]any{200: api.Plan{}, 400: problem, 403: problem, 404: problem, 422: problem}},
 	{Method: "GET", Path: "/audit", ID: "listAudit", Summary: "The audit trail, newest first (Admins)",
 		Query: []string{"actor", "action", "env", "endpoint", "since", "before"}, Responses: map[int]any{200: api.AuditPage{}, 403: problem}},
 }
@@ -102,8 +102,11 @@ func OpenAPIDocument() map[string]any {
 				"application/json": map[string]any{"schema": schemaRef(reflect.TypeOf(op.Request), schemas), "example": op.Request}}}
 		}
 		if op.ID == "plan" || op.ID == "apply" {
-			o["requestBody"] = map[string]any{"required": true, "description": "The file of endpoints, as written (JSON or YAML).",
-				"content": map[string]any{"application/json": map[string]any{}, "application/yaml": map[string]any{}}}
+			o["requestBody"] = map[string]any{"required": true,
+				"description": "The file of endpoints, as written (JSON or YAML); or, as " + api.PlanRequestContentType + ", the file with the values of the secret references it makes.",
+				"content": map[string]any{"application/json": map[string]any{}, "application/yaml": map[string]any{},
+					api.PlanRequestContentType: map[string]any{"schema": schemaRef(reflect.TypeOf(api.PlanRequest{}), schemas),
+						"example": api.PlanRequest{File: "version: 1\nendpoints: []\n", Secrets: map[string]string{"env:ORDERS_SAS_KEY": "<key>"}}}}}
 		}
 		responses := map[string]any{}
 		for status, body := range op.Responses {

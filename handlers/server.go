@@ -10,7 +10,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/securecookie"
 
-	"github.com/contoso/sbportal/api"
 	"github.com/contoso/sbportal/auth"
 )
 
@@ -45,8 +44,6 @@ type Config struct {
 	Metrics RequestMetrics
 	// Bearer verifies the access tokens of API callers; without it the API answers 503.
 	Bearer *auth.BearerVerifier
-	// Planner is the plan/apply engine; without it plan and apply answer 501.
-	Planner api.Planner
 }
 
 // RequestMetrics is told of every answered request. route is the chi route pattern that

@@ -19,6 +19,7 @@ import (
 	"github.com/contoso/sbportal/api"
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/handlers"
+	"github.com/contoso/sbportal/plan"
 	sbemulator "github.com/contoso/sbportal/servicebus/emulator"
 )
 
@@ -150,8 +151,9 @@ func queueSendString(t *testing.T, out string) string {
 
 // TestCLIAgainstPortalDev runs the CLI as a process of its own against a real `portal dev`,
 // signed in through DefaultAzureCredential with exactly the lines dev prints: it lists, tests,
-// sets a key (a wrong key is proved wrong: exit 3), lists steps, deletes, and plan/apply say
-// the engine is missing; a Viewer application reads and tests but cannot change anything.
+// sets a key (a wrong key is proved wrong: exit 3), lists steps, plans and applies a file (its
+// key from the pipeline's environment; twice changes nothing), deletes; a Viewer application
+// reads and tests but cannot change anything.
 func TestCLIAgainstPortalDev(t *testing.T) {
 	base, out := startDev(t)
 	apps := devPipelines(t, out.String())
@@ -214,10 +216,49 @@ func TestCLIAgainstPortalDev(t *testing.T) {
 	if stdout, stderr, code = cli(t, bin, pipeline, "", "steps", "list", "contoso-dev", id); code != 0 || !strings.Contains(stdout, "MESSAGE") {
 		t.Fatalf("steps list: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	file := filepath.Join(t.TempDir(), "endpoints.json")
-	_ = os.WriteFile(file, []byte(`{"endpoints": []}`), 0o600)
-	if _, stderr, code = cli(t, bin, pipeline, "", "apply", "-f", file, "--environment", "contoso-dev"); code != 1 || !strings.Contains(stderr, "not available yet") {
-		t.Fatalf("apply: exit %d, want 1 (no engine yet)\n%s", code, stderr)
+	// Plan and apply a file: the endpoint above under a new name, its key a reference that the
+	// pipeline's environment resolves.
+	status, body, _ = call(t, base, token, "GET", handlers.APIPrefix+"/endpoints/contoso-dev/"+id, nil)
+	var got api.Endpoint
+	if status != 200 || json.Unmarshal(body, &got) != nil {
+		t.Fatalf("get: %d %s", status, body)
+	}
+	e := got.Endpoint
+	e.ID, e.Name = "", "Applied orders"
+	doc := plan.Document{Version: plan.FormatVersion, Endpoints: []plan.Endpoint{plan.EndpointOf(e, "Integration", nil)}}
+	data, err := plan.Encode(doc, plan.YAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := strings.CutPrefix(doc.Endpoints[0].Secret, "env:")
+	if ref == "" || strings.Contains(string(data), "SharedAccessKey") {
+		t.Fatalf("the file refers to no secret, or holds one:\n%s", data)
+	}
+	file := filepath.Join(t.TempDir(), "endpoints.yaml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if stdout, stderr, code = cli(t, bin, pipeline, "", "plan", "-f", file, "--environment", "contoso-dev"); code != 0 || !strings.Contains(stdout, "create") || !strings.Contains(stdout, "Applied orders") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if stdout, stderr, code = cli(t, bin, pipeline, "", "apply", "-f", file, "--environment", "contoso-dev"); code != 1 || !strings.Contains(stderr, ref) {
+		t.Fatalf("apply without the key: exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	withKey := pipelineEnv{ref: good}
+	for k, v := range pipeline {
+		withKey[k] = v
+	}
+	if stdout, stderr, code = cli(t, bin, withKey, "", "apply", "-f", file, "--environment", "contoso-dev"); code != 0 || !strings.Contains(stdout, "[succeeded]") {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if stdout, _, code = cli(t, bin, pipeline, "", "endpoints", "list", "--output", "json"); code != 0 || strings.Count(stdout, `"Applied orders"`) != 1 {
+		t.Fatalf("after apply the list shows %d Applied orders", strings.Count(stdout, `"Applied orders"`))
+	}
+	if stdout, stderr, code = cli(t, bin, withKey, "", "apply", "-f", file, "--environment", "contoso-dev"); code != 0 || !strings.Contains(stdout, "0 change(s) changed") {
+		t.Fatalf("the same file applied twice: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, good) {
+		t.Fatal("the CLI printed the key")
 	}
 	if _, _, code = cli(t, bin, pipeline, "", "endpoints", "get", "contoso-dev"); code != 2 {
 		t.Fatalf("endpoints get without an id: exit %d, want 2", code)

@@ -2,15 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/contoso/sbportal/api"
+	"github.com/contoso/sbportal/plan"
 )
 
 func init() {
@@ -45,12 +47,17 @@ func runPlan(ctx context.Context, name string, apply bool, args []string, stdout
 	if err != nil {
 		return err
 	}
-	ct := "application/json"
-	if ext := strings.ToLower(filepath.Ext(*file)); ext == ".yaml" || ext == ".yml" {
-		ct = "application/yaml"
+	req, missing := withSecrets(body, os.Getenv)
+	if apply && len(missing) > 0 {
+		fmt.Fprintf(stderr, "The file refers to %s, which this environment does not set: the endpoints using %s cannot be proved or written.\n",
+			strings.Join(missing, ", "), map[bool]string{true: "it", false: "them"}[len(missing) == 1])
+	}
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return err
 	}
 	var p api.Plan
-	if err := call.do(ctx, http.MethodPost, "/"+name, url.Values{"environment": {*env}}, api.Raw{ContentType: ct, Body: body}, &p); err != nil {
+	if err := call.do(ctx, http.MethodPost, "/"+name, url.Values{"environment": {*env}}, api.Raw{ContentType: api.PlanRequestContentType, Body: payload}, &p); err != nil {
 		return problemExit(err)
 	}
 	if call.json {
@@ -60,13 +67,19 @@ func runPlan(ctx context.Context, name string, apply bool, args []string, stdout
 	if p.Applied {
 		verb = "changed"
 	}
-	fmt.Fprintf(stdout, "%s: %d change(s) %s.\n", p.Environment, len(p.Changes), verb)
+	changes := 0
+	for _, c := range p.Changes {
+		if c.Action != "none" {
+			changes++
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d change(s) %s.\n", p.Environment, changes, verb)
 	failed := 0
 	for _, c := range p.Changes {
 		line := fmt.Sprintf("  %-8s %-8s %s", c.Action, c.Kind, c.Name)
 		if c.Outcome != "" {
 			line += " [" + c.Outcome + "]"
-			if c.Outcome == "failed" {
+			if c.Outcome == "failed" || c.Outcome == "not done" {
 				failed++
 			}
 		}
@@ -79,4 +92,25 @@ func runPlan(ctx context.Context, name string, apply bool, args []string, stdout
 		return fmt.Errorf("%d change(s) failed", failed)
 	}
 	return nil
+}
+
+// withSecrets is the request for a file: the file as written, and the values of the env:NAME
+// references it makes, read from this process's environment (a pipeline's secrets), never
+// from the command line. missing names the references this environment does not set.
+func withSecrets(file []byte, getenv func(string) string) (api.PlanRequest, []string) {
+	req := api.PlanRequest{File: string(file), Secrets: map[string]string{}}
+	doc, _ := plan.Parse(file) // the portal reports the file's problems, with their lines
+	var missing []string
+	for _, e := range doc.Endpoints {
+		name, ok := strings.CutPrefix(e.Secret, "env:")
+		if !ok {
+			continue
+		}
+		if v := getenv(name); v != "" {
+			req.Secrets[e.Secret] = v
+		} else if !slices.Contains(missing, e.Secret) {
+			missing = append(missing, e.Secret)
+		}
+	}
+	return req, missing
 }
