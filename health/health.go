@@ -293,44 +293,68 @@ const deliveryWindow = 7 * 24 * time.Hour
 
 // ReadDeliveries reads, for every endpoint with steps, the failed and waiting system jobs of
 // its steps in the last 7 days, and stores their counts (24 hours and 7 days) and newest
-// error. The steps come from the catalog's cache; each endpoint with steps costs one query.
+// error. The steps come from the catalog's cache; the jobs of an environment's steps are read
+// together, 25 steps a query, not one query per endpoint.
 func (s *Scheduler) ReadDeliveries(ctx context.Context) error {
 	views, _ := s.opts.Catalog.All(ctx)
 	var errs []error
 	for _, v := range views {
-		if !v.Status.Loaded {
+		if !v.Status.Loaded || len(v.Entries) == 0 {
 			continue
 		}
-		for _, e := range v.Entries {
-			if err := s.readDeliveries(ctx, e); err != nil {
-				errs = append(errs, fmt.Errorf("failed deliveries of endpoint %s in %s: %w", e.Endpoint.ID, e.Env.ID, err))
-			}
+		if err := s.readEnvironmentDeliveries(ctx, v.Entries); err != nil {
+			errs = append(errs, fmt.Errorf("failed deliveries in %s: %w", v.Entries[0].Env.ID, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (s *Scheduler) readDeliveries(ctx context.Context, e *catalog.Entry) error {
-	steps, err := s.opts.Catalog.Steps(ctx, e.Env.ID, e.Endpoint.ID)
-	if err != nil {
-		return err
+// readEnvironmentDeliveries reads the jobs of every step of one environment's entries at once
+// and records each endpoint's summary.
+func (s *Scheduler) readEnvironmentDeliveries(ctx context.Context, entries []*catalog.Entry) error {
+	var errs []error
+	owner := map[string]*catalog.Entry{} // step id -> its endpoint
+	var ids []string
+	withSteps := map[*catalog.Entry]bool{}
+	for _, e := range entries {
+		steps, err := s.opts.Catalog.Steps(ctx, e.Env.ID, e.Endpoint.ID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("steps of endpoint %s: %w", e.Endpoint.ID, err))
+			continue
+		}
+		for _, st := range steps {
+			id := strings.ToLower(st.ID)
+			owner[id] = e
+			ids = append(ids, id)
+			withSteps[e] = true
+		}
 	}
 	now := s.opts.Now()
-	var d store.DeliveryFailures
-	d.CheckedAt = now
-	if len(steps) > 0 {
-		ids := make([]string, len(steps))
-		for i, st := range steps {
-			ids[i] = st.ID
-		}
-		jobs, err := e.Env.Client.FailedDeliveries(ctx, ids, now.Add(-deliveryWindow))
+	byEndpoint := map[*catalog.Entry][]dataverse.SystemJob{}
+	if len(ids) > 0 {
+		jobs, err := entries[0].Env.Client.FailedDeliveries(ctx, ids, now.Add(-deliveryWindow))
 		if err != nil {
-			return err
+			return errors.Join(append(errs, err)...)
 		}
-		d = Summarize(jobs, now)
-	} else if !e.Health.Deliveries.Any() {
-		return nil // no steps and nothing to clear: no write
+		for _, j := range jobs {
+			if e, ok := owner[strings.ToLower(j.StepID)]; ok {
+				byEndpoint[e] = append(byEndpoint[e], j)
+			}
+		}
 	}
+	for _, e := range entries {
+		if !withSteps[e] && !e.Health.Deliveries.Any() {
+			continue // no steps and nothing to clear: no write
+		}
+		if err := s.recordDeliveries(ctx, e, Summarize(byEndpoint[e], now)); err != nil {
+			errs = append(errs, fmt.Errorf("endpoint %s: %w", e.Endpoint.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// recordDeliveries stores an endpoint's delivery summary when it changed.
+func (s *Scheduler) recordDeliveries(ctx context.Context, e *catalog.Entry, d store.DeliveryFailures) error {
 	if d.Failed7d == e.Health.Deliveries.Failed7d && d.Waiting7d == e.Health.Deliveries.Waiting7d &&
 		d.Failed24h == e.Health.Deliveries.Failed24h && d.Waiting24h == e.Health.Deliveries.Waiting24h &&
 		d.LastErrorAt.Equal(e.Health.Deliveries.LastErrorAt) && !e.Health.Deliveries.CheckedAt.IsZero() {

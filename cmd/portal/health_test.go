@@ -226,6 +226,17 @@ func TestDeliveryFailuresCounted(t *testing.T) {
 	if got := jobQueries(); got != 1 {
 		t.Fatalf("%d system job queries for one endpoint with one step, want 1", got)
 	}
+	// The environment's other endpoints with steps (the dev seed's) are read in the same query:
+	// one query per 25 steps of an environment, not one per endpoint.
+	all := 0
+	for _, r := range dv.Requests() {
+		if strings.HasPrefix(r, "GET asyncoperations?") {
+			all++
+		}
+	}
+	if all != 1 {
+		t.Fatalf("%d system job queries for Contoso Dev's few steps, want 1", all)
+	}
 	id := page[strings.LastIndex(page, "/")+1:]
 	h, err := st.GetHealth(w.ctx, "contoso-dev", id)
 	if err != nil {
