@@ -57,3 +57,26 @@ func (c *Client) FailedDeliveries(ctx context.Context, stepIDs []string, since t
 	slices.SortStableFunc(out, func(a, b SystemJob) int { return cmp.Compare(b.CreatedOn.UnixNano(), a.CreatedOn.UnixNano()) })
 	return out, nil
 }
+
+// StepHandlers lists the steps of the environment that have an event handler, as step ids by
+// handler id (lower-case): for a service endpoint, its steps. It is one request per 5,000 steps,
+// however many endpoints there are, so the health pass can read every endpoint's delivery
+// failures without reading each endpoint's steps. Plug-in steps are listed too; callers keep
+// the handlers they know.
+func (c *Client) StepHandlers(ctx context.Context) (map[string][]string, error) {
+	type row struct {
+		ID      string `json:"sdkmessageprocessingstepid"`
+		Handler string `json:"_eventhandler_value"`
+	}
+	rows, err := listRows[row](ctx, c, "list steps by event handler",
+		c.api+"sdkmessageprocessingsteps?$select=sdkmessageprocessingstepid,_eventhandler_value&$filter="+queryEscape("_eventhandler_value ne null"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, r := range rows {
+		h := strings.ToLower(r.Handler)
+		out[h] = append(out[h], strings.ToLower(r.ID))
+	}
+	return out, nil
+}

@@ -293,8 +293,9 @@ const deliveryWindow = 7 * 24 * time.Hour
 
 // ReadDeliveries reads, for every endpoint with steps, the failed and waiting system jobs of
 // its steps in the last 7 days, and stores their counts (24 hours and 7 days) and newest
-// error. The steps come from the catalog's cache; the jobs of an environment's steps are read
-// together, 25 steps a query, not one query per endpoint.
+// error. An environment's steps are listed at once (StepHandlers) and their jobs read
+// together, 25 steps a query: a pass costs a few requests per environment, not several per
+// endpoint.
 func (s *Scheduler) ReadDeliveries(ctx context.Context) error {
 	views, _ := s.opts.Catalog.All(ctx)
 	var errs []error
@@ -313,17 +314,15 @@ func (s *Scheduler) ReadDeliveries(ctx context.Context) error {
 // and records each endpoint's summary.
 func (s *Scheduler) readEnvironmentDeliveries(ctx context.Context, entries []*catalog.Entry) error {
 	var errs []error
+	handlers, err := entries[0].Env.Client.StepHandlers(ctx)
+	if err != nil {
+		return err
+	}
 	owner := map[string]*catalog.Entry{} // step id -> its endpoint
 	var ids []string
 	withSteps := map[*catalog.Entry]bool{}
 	for _, e := range entries {
-		steps, err := s.opts.Catalog.Steps(ctx, e.Env.ID, e.Endpoint.ID)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("steps of endpoint %s: %w", e.Endpoint.ID, err))
-			continue
-		}
-		for _, st := range steps {
-			id := strings.ToLower(st.ID)
+		for _, id := range handlers[strings.ToLower(e.Endpoint.ID)] {
 			owner[id] = e
 			ids = append(ids, id)
 			withSteps[e] = true

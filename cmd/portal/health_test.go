@@ -220,8 +220,12 @@ func TestDeliveryFailuresCounted(t *testing.T) {
 		}
 		return n
 	}
+	perEndpoint := dv.RequestCount(http.MethodGet, "serviceendpoints()/serviceendpoint_sdkmessageprocessingstep")
 	if err := rig.sched.Pass(w.ctx); err != nil {
 		t.Fatal(err)
+	}
+	if got := dv.RequestCount(http.MethodGet, "serviceendpoints()/serviceendpoint_sdkmessageprocessingstep") - perEndpoint; got != 0 {
+		t.Fatalf("the pass read %d endpoints' steps one by one; one list of the environment's steps is enough", got)
 	}
 	if got := jobQueries(); got != 1 {
 		t.Fatalf("%d system job queries for one endpoint with one step, want 1", got)
