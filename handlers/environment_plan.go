@@ -199,7 +199,10 @@ func planView(s *Server, p plan.Plan, problems []plan.Problem, document string) 
 		v.Endpoints = append(v.Endpoints, pe)
 	}
 	for _, sec := range p.Secrets {
-		v.Secrets = append(v.Secrets, web.PlanSecret{Ref: sec.Ref, Field: secretFormField(sec.Ref), Needed: sec.Needed, Resolved: sec.Resolved})
+		// The plan says a secret is needed while it is missing; the page says so also once it
+		// was typed (after an apply that failed, say), or the person is told it is optional.
+		needed := sec.Needed || slices.ContainsFunc(p.Endpoints, func(c plan.EndpointChange) bool { return c.SecretRef == sec.Ref && c.Prove })
+		v.Secrets = append(v.Secrets, web.PlanSecret{Ref: sec.Ref, Field: secretFormField(sec.Ref), Needed: needed, Resolved: sec.Resolved})
 	}
 	return v
 }

@@ -29,11 +29,7 @@ func TestStepsInBrowser(t *testing.T) {
 
 	const name = "Account changes from the browser test"
 	signInAs(t, ctx, base, "integration-registrar", "/endpoints/new")
-	wizardToValidate(t, ctx, base, "contoso-dev", "Integration", cs["QueueSend"], name, "", false)
-	run(t, ctx, "validate", chromedp.Click(chromedp.CSS(`button[value=run]`)), chromedp.WaitVisible(chromedp.CSS("#probe-result .alert-success")))
-	next(t, ctx, `button[value=save]:not([disabled])`)
-	run(t, ctx, "save", chromedp.Click(chromedp.CSS(`button[value=save]`)), chromedp.WaitVisible(chromedp.CSS(".flashes .alert-success")))
-	endpointURL, _ := chromedp.Run(ctx, chromedp.Location())
+	endpointURL := registerInBrowser(t, ctx, base, cs["QueueSend"], name)
 
 	// A new endpoint has no steps: its page says so and offers to add one.
 	if got := text(t, ctx, "section[aria-labelledby=steps-title] .alert"); !strings.Contains(got, "No steps") {

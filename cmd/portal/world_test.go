@@ -64,22 +64,13 @@ func newWorld(t testing.TB) *world {
 	}))
 	t.Cleanup(w.front.Close)
 
-	sb, err := sbemulator.New(sbemulator.DefaultConfig(), sbemulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = sb.Serve(sbLn) }()
-	t.Cleanup(func() { sb.Close() })
-	w.sbAddr, w.sb = sbLn.Addr().String(), sb
-	for _, cs := range sb.ConnectionStrings(w.sbAddr) {
+	w.sb, w.sbAddr = startServiceBus(t)
+	for _, cs := range w.sb.ConnectionStrings(w.sbAddr) {
 		if cs.Policy == "QueueSend" {
 			w.queueSend = cs.Value
 		}
 	}
+	var err error
 	if w.dv, err = dvemulator.StartDev(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -187,4 +178,21 @@ func (w *world) signIn(t testing.TB, persona string) (*http.Client, http.CookieJ
 func newJar() http.CookieJar {
 	jar, _ := cookiejar.New(nil)
 	return jar
+}
+
+// startServiceBus starts a Service Bus stand-in on a free loopback port for the test, and
+// returns it and its address.
+func startServiceBus(t testing.TB) (*sbemulator.Server, string) {
+	t.Helper()
+	sb, err := sbemulator.New(sbemulator.DefaultConfig(), sbemulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = sb.Serve(ln) }()
+	t.Cleanup(func() { sb.Close() })
+	return sb, ln.Addr().String()
 }
