@@ -513,15 +513,20 @@ func (a *Authenticator) sessionID(r *http.Request) (string, bool) {
 	if err != nil {
 		return "", false
 	}
+	return a.sessionIDOf(c.Value)
+}
+
+// sessionIDOf checks a session cookie's value and returns the session id it holds.
+func (a *Authenticator) sessionIDOf(value string) (string, bool) {
 	now := a.now()
-	if id, ok := a.verified.get(c.Value, now); ok {
+	if id, ok := a.verified.get(value, now); ok {
 		return id, true
 	}
 	var id string
-	if err := a.sessionIDs.Decode(a.sessionCookie, c.Value, &id); err != nil || id == "" {
+	if err := a.sessionIDs.Decode(a.sessionCookie, value, &id); err != nil || id == "" {
 		return "", false
 	}
-	a.verified.put(c.Value, id, now)
+	a.verified.put(value, id, now)
 	return id, true
 }
 
@@ -533,10 +538,11 @@ func (a *Authenticator) clearSessionCookie(w http.ResponseWriter) {
 // activity. Without a valid session it clears the cookie and returns an error wrapping
 // ErrNoSession; other errors come from the session store.
 func (a *Authenticator) Authenticate(w http.ResponseWriter, r *http.Request) (Session, error) {
-	if _, err := r.Cookie(a.sessionCookie); err != nil {
+	c, err := r.Cookie(a.sessionCookie)
+	if err != nil {
 		return Session{}, fmt.Errorf("%w: no session cookie", ErrNoSession)
 	}
-	id, ok := a.sessionID(r)
+	id, ok := a.sessionIDOf(c.Value)
 	if !ok {
 		a.clearSessionCookie(w)
 		return Session{}, fmt.Errorf("%w: the session cookie is not valid (altered, too old, or signed with another key)", ErrNoSession)
