@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"syscall"
 )
@@ -39,7 +40,16 @@ func register(c command) {
 // errUsage marks an error caused by bad arguments: main exits with status 2.
 var errUsage = errors.New("usage error")
 
+// defaultGCPercent is the garbage collector's target when GOGC is not set. The portal's live
+// heap is small (the catalogs, tens of megabytes) and every request allocates a little: letting
+// the heap grow to three times the live data instead of twice spends about 10 MB more memory and
+// gives the list page about 10 % more throughput (README, Performance).
+const defaultGCPercent = 200
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
