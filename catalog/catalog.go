@@ -173,7 +173,8 @@ type Catalog struct {
 	merged  atomic.Pointer[merged]
 
 	messages readCache[[]endpoint.Message] // by environment
-	columns  readCache[[]endpoint.Column]  // by environment and table; both keep failures failedReadTTL
+	columns  readCache[[]endpoint.Column]  // by environment and table
+	users    readCache[[]dataverse.User]   // by environment; all three keep failures failedReadTTL
 	// solutions are each environment's endpoints' solutions (see Solutions).
 	solutions readCache[map[string][]endpoint.Solution]
 }

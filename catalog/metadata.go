@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/contoso/sbportal/dataverse"
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/store"
 )
@@ -112,6 +113,16 @@ func (c *Catalog) Solutions(ctx context.Context, envID, id string) ([]endpoint.S
 	}
 	all, err := c.solutions.get(ctx, envID, c.metadataTTL(), c.opts.Now, ec.env.Client.EndpointSolutions)
 	return all[strings.ToLower(id)], err
+}
+
+// Users returns the users steps can run as in an environment, read from Dataverse at most once
+// per full-refresh interval.
+func (c *Catalog) Users(ctx context.Context, envID string) ([]dataverse.User, error) {
+	ec, ok := c.byID[envID]
+	if !ok {
+		return nil, ErrNoEnvironment
+	}
+	return c.users.get(ctx, envID, c.metadataTTL(), c.opts.Now, ec.env.Client.Users)
 }
 
 // StepsChanged forgets an endpoint's steps after the portal changed them, here and (through

@@ -513,3 +513,26 @@ func (c *Client) DeleteStep(ctx context.Context, id string) error {
 	}
 	return c.deleteRecord(ctx, op, "sdkmessageprocessingsteps", gid)
 }
+
+// User is a systemuser a step can run as.
+type User struct {
+	ID       string `json:"systemuserid"`
+	FullName string `json:"fullname"`
+}
+
+// Users lists the enabled users of the environment, by name: whom a step may run as
+// (impersonatinguserid). One request per 5,000 users.
+func (c *Client) Users(ctx context.Context) ([]User, error) {
+	users, err := listRows[User](ctx, c, "list users",
+		c.api+"systemusers?$select=systemuserid,fullname&$filter="+queryEscape("isdisabled eq false"))
+	if err != nil {
+		return nil, err
+	}
+	for i := range users {
+		users[i].ID = strings.ToLower(users[i].ID)
+	}
+	slices.SortFunc(users, func(a, b User) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.FullName), strings.ToLower(b.FullName)), cmp.Compare(a.ID, b.ID))
+	})
+	return users, nil
+}

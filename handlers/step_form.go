@@ -137,6 +137,7 @@ type stepChoices struct {
 	Tables        []string
 	Columns       []endpoint.Column
 	ColumnsError  string
+	Users         []dataverse.User // whom a step may run as; nil when they could not be read
 }
 
 // stepChoices reads (from the catalog's cache) the messages, and the chosen table's columns.
@@ -147,6 +148,7 @@ func (s *Server) stepChoices(ctx context.Context, c catalogEntry, st endpoint.St
 		ch.MessagesError = "The messages could not be read from Dataverse: " + dataverseMessage(err) + " Type the message's name; it is checked when you add the step."
 	}
 	ch.Messages = msgs
+	ch.Users, _ = s.Catalog.Users(ctx, c.Env.ID) // without them the form takes an id
 	ch.Message = endpoint.FindMessage(msgs, st.Message)
 	if ch.Message == nil {
 		return ch
@@ -184,6 +186,9 @@ func stepFormView(v web.EndpointView, action string, editing bool, ep endpoint.S
 	f := web.StepForm{Endpoint: v, Action: action, Editing: editing, StepID: st.ID, Description: st.Description,
 		Message: st.Message, Table: st.Table, MessagesError: ch.MessagesError, ColumnsError: ch.ColumnsError,
 		Rank: in.Rank, RunAs: in.RunAs, RunAsUserID: st.RunAsUserID, AsyncAutoDelete: st.AsyncAutoDelete}
+	for _, u := range ch.Users {
+		f.Users = append(f.Users, web.Option{Value: u.ID, Label: u.FullName})
+	}
 	for _, m := range ch.Messages {
 		hint := ""
 		if m.CustomAPI {
@@ -316,6 +321,10 @@ func stepProblems(in stepInput, problems endpoint.Problems) web.FieldErrors {
 // be a whole number.
 func validateStep(in stepInput, ch stepChoices, ep endpoint.ServiceEndpoint) web.FieldErrors {
 	problems := in.Step.Validate(ch.context(ep))
+	if id := in.Step.RunAsUserID; id != "" && endpoint.IsGUID(id) && ch.Users != nil &&
+		!slices.ContainsFunc(ch.Users, func(u dataverse.User) bool { return u.ID == strings.ToLower(id) }) {
+		problems = append(problems, endpoint.Problem{Field: "runas", Message: "No enabled user of this environment has this id. Type the user's name and choose them from the suggestions."})
+	}
 	if _, err := strconv.Atoi(in.Rank); err != nil && in.Rank != "" {
 		problems = append(problems, endpoint.Problem{Field: "rank", Message: "Execution order must be a whole number, such as 1."})
 	}
@@ -336,6 +345,15 @@ func settle(in stepInput, ch stepChoices, ep endpoint.ServiceEndpoint) stepInput
 	st := &in.Step
 	if ch.Message != nil && len(ch.Tables) == 0 {
 		st.Table = ""
+	}
+	// A user typed by name is the user of that name.
+	if st.RunAsUserID != "" && !endpoint.IsGUID(st.RunAsUserID) {
+		for _, u := range ch.Users {
+			if strings.EqualFold(u.FullName, st.RunAsUserID) {
+				st.RunAsUserID = u.ID
+				break
+			}
+		}
 	}
 	// Images are bound to the message property Dataverse takes them from (Target, Id, …).
 	*st = st.Bind(ch.Message)

@@ -64,6 +64,12 @@ func (s *Server) stepView(r *http.Request, id auth.Identity, c catalogEntry, v w
 	runAs := "Calling user"
 	if st.RunAsUserID != "" {
 		runAs = "User " + st.RunAsUserID
+		users, _ := s.Catalog.Users(r.Context(), c.Env.ID)
+		for _, u := range users {
+			if u.ID == strings.ToLower(st.RunAsUserID) {
+				runAs = u.FullName + " (" + u.ID + ")"
+			}
+		}
 	}
 	sv.Fields = []web.Fact{
 		{Label: "Message", Value: st.Message},

@@ -86,6 +86,7 @@ type StepForm struct {
 	Rank            string
 	RunAs           string // "caller" or "user"
 	RunAsUserID     string
+	Users           []Option // the users a step may run as: Value id, Label full name
 	AsyncAutoDelete bool
 
 	PreImage  ImageForm

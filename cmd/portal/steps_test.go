@@ -202,11 +202,17 @@ func TestStepLifecycle(t *testing.T) {
 	form.Del("preimage")
 	form.Set("description", "Account name and phone changes")
 	form.Set("name", "Account name and phone")
+	form.Set("runas", "user")
+	form.Set("runasuser", "rita integration") // a user typed by name
 	if a := c.send(http.MethodPost, ep+"/steps/"+stepID+"/edit", form); a.status != http.StatusSeeOther {
 		t.Fatalf("edit: %d\n%s", a.status, a.mainText())
 	}
-	if s, err := env.Client.Step(w.ctx, stepID); err != nil || len(s.Images) != 0 || s.Description != "Account name and phone changes" || s.Name != "Account name and phone" {
+	if s, err := env.Client.Step(w.ctx, stepID); err != nil || len(s.Images) != 0 || s.Description != "Account name and phone changes" ||
+		s.Name != "Account name and phone" || s.RunAsUserID != dvemulator.SystemUserID("Rita Integration") {
 		t.Errorf("after the edit Dataverse holds %+v (%v)", s, err)
+	}
+	if a := c.send(http.MethodGet, ep+"/steps/"+stepID, nil); !strings.Contains(a.body, "Rita Integration (") {
+		t.Errorf("the step page does not name the user it runs as:\n%s", a.mainText())
 	}
 
 	// Disable, enable.
@@ -264,7 +270,11 @@ func TestStepRulesBeforeDataverse(t *testing.T) {
 		{"a column that is not the table's", func(v url.Values) { v["filteringattributes"] = []string{"nosuchcolumn"} }, "filteringattributes-error"},
 		{"a message that allows no steps", func(v url.Values) { v.Set("message", "NoSuchMessage") }, "message-error"},
 		{"an execution order that is not a number", func(v url.Values) { v.Set("rank", "first") }, "rank-error"},
-		{"run as someone who is not a user id", func(v url.Values) { v.Set("runas", "user"); v.Set("runasuser", "rita") }, "runasuser-error"},
+		{"run as someone who is not a user", func(v url.Values) { v.Set("runas", "user"); v.Set("runasuser", "rita") }, "runasuser-error"},
+		{"run as an id no user has", func(v url.Values) {
+			v.Set("runas", "user")
+			v.Set("runasuser", "00000000-0000-4000-8000-000000000999")
+		}, "runasuser-error"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
