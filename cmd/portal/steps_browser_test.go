@@ -123,6 +123,15 @@ func TestStepsInBrowser(t *testing.T) {
 		t.Errorf("the endpoint's delete confirmation does not name its step:\n%s", got)
 	}
 
+	// On a phone-sized screen (320 px, as at 400 % zoom) the step pages reflow and stay accessible.
+	run(t, ctx, "narrow viewport", chromedp.EmulateViewport(320, 800))
+	for _, page := range []string{stepURL, stepURL + "/edit"} {
+		run(t, ctx, "open "+page+" at 320 px", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		browsertest.CheckReflow(t, ctx, page+" at 320 px")
+		browsertest.CheckAccessibility(t, ctx, page+" at 320 px")
+	}
+	run(t, ctx, "wide viewport", chromedp.EmulateViewport(1280, 900))
+
 	// Delete the step.
 	run(t, ctx, "step delete page", chromedp.Navigate(stepURL+"/delete"), chromedp.WaitVisible(chromedp.CSS("#confirm")))
 	browsertest.CheckAccessibility(t, ctx, "step delete page")
