@@ -489,13 +489,31 @@ func TestStepsAreCached(t *testing.T) {
 	if n := stepReads(); n != 1 {
 		t.Fatalf("5 views read the steps %d times, want 1", n)
 	}
+	// The record written again unchanged (a delta refresh's boundary, a test's result) keeps
+	// the steps; a change of the steps, or of the record, reads them anew.
 	e, _, _ := c.Get(r.ctx, env.ID, id)
 	c.Put(r.ctx, env.ID, e.Endpoint)
 	if _, err := c.Steps(r.ctx, env.ID, id); err != nil {
 		t.Fatal(err)
 	}
+	if n := stepReads(); n != 1 {
+		t.Fatalf("after the record was put again unchanged the steps were read %d times in all, want 1", n)
+	}
+	c.StepsChanged(r.ctx, env.ID, id)
+	if _, err := c.Steps(r.ctx, env.ID, id); err != nil {
+		t.Fatal(err)
+	}
 	if n := stepReads(); n != 2 {
-		t.Fatalf("after a write the steps were read %d times in all, want 2", n)
+		t.Fatalf("after the steps changed they were read %d times in all, want 2", n)
+	}
+	modified := e.Endpoint
+	modified.ModifiedOn = modified.ModifiedOn.Add(time.Second)
+	c.Put(r.ctx, env.ID, modified)
+	if _, err := c.Steps(r.ctx, env.ID, id); err != nil {
+		t.Fatal(err)
+	}
+	if n := stepReads(); n != 3 {
+		t.Fatalf("after the record changed the steps were read %d times in all, want 3", n)
 	}
 }
 

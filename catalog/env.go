@@ -282,7 +282,11 @@ func (ec *envCatalog) applyLocked(put map[string]*Entry, remove []string) {
 	if ec.touched == nil {
 		ec.touched = map[string]uint64{}
 	}
+	var changed []string // entries whose record is new or was modified: read their steps anew
 	for k, e := range put {
+		if old, ok := cur.byID[k]; !ok || !old.Endpoint.ModifiedOn.Equal(e.Endpoint.ModifiedOn) {
+			changed = append(changed, k)
+		}
 		next[k] = e
 		ec.touched[k] = ec.gen
 	}
@@ -291,7 +295,9 @@ func (ec *envCatalog) applyLocked(put map[string]*Entry, remove []string) {
 		ec.touched[k] = ec.gen
 	}
 	ec.publishLocked(next, cur.status)
-	for k := range put {
+	// The portal's own step changes forget the steps explicitly (StepsChanged); a record that is
+	// only re-read (a delta refresh's boundary, new facts such as a test result) keeps them.
+	for _, k := range changed {
 		ec.forgetSteps(k)
 	}
 	for _, k := range remove {

@@ -27,17 +27,26 @@ import (
 type pipelineEnv map[string]string
 
 // devPipelines reads the ready-to-paste lines `portal dev` printed: one block per application.
-func devPipelines(t *testing.T, out string) []pipelineEnv {
+func devPipelines(t *testing.T, printed *syncBuffer) []pipelineEnv {
 	t.Helper()
 	var blocks []pipelineEnv
-	for _, m := range regexp.MustCompile(`(?m)^  export ([A-Z_]+)=(\S+)$`).FindAllStringSubmatch(out, -1) {
-		if m[1] == "AZURE_TENANT_ID" {
-			blocks = append(blocks, pipelineEnv{})
+	// dev prints the pipeline lines after its address: wait for them.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		blocks = nil
+		for _, m := range regexp.MustCompile(`(?m)^  export ([A-Z_]+)=(\S+)$`).FindAllStringSubmatch(printed.String(), -1) {
+			if m[1] == "AZURE_TENANT_ID" {
+				blocks = append(blocks, pipelineEnv{})
+			}
+			if len(blocks) > 0 {
+				blocks[len(blocks)-1][m[1]] = m[2]
+			}
 		}
-		blocks[len(blocks)-1][m[1]] = m[2]
+		if len(blocks) == 2 && blocks[1]["PORTAL_URL"] != "" || time.Now().After(deadline) {
+			break
+		}
 	}
 	if len(blocks) != 2 {
-		t.Fatalf("portal dev printed %d pipeline blocks, want 2:\n%s", len(blocks), out)
+		t.Fatalf("portal dev printed %d pipeline blocks, want 2:\n%s", len(blocks), printed.String())
 	}
 	for _, want := range []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST", "PORTAL_URL"} {
 		if blocks[0][want] == "" {
@@ -156,7 +165,7 @@ func queueSendString(t *testing.T, out string) string {
 // reads and tests but cannot change anything.
 func TestCLIAgainstPortalDev(t *testing.T) {
 	base, out := startDev(t)
-	apps := devPipelines(t, out.String())
+	apps := devPipelines(t, out)
 	pipeline, viewer := apps[0], apps[1]
 	bin := buildPortal(t)
 	good := queueSendString(t, out.String())

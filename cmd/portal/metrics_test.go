@@ -30,8 +30,9 @@ func TestDevServesMetrics(t *testing.T) {
 	var f metricstest.Families
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		f = metricstest.Scrape(t, base+metrics.Path)
-		_, loaded := f.Value("portal_catalog_age_seconds", map[string]string{"environment": "contoso-dev"})
-		if loaded || time.Now().After(deadline) {
+		_, dev := f.Value("portal_catalog_age_seconds", map[string]string{"environment": "contoso-dev"})
+		_, test := f.Value("portal_catalog_age_seconds", map[string]string{"environment": "contoso-test"})
+		if dev && test || time.Now().After(deadline) {
 			break
 		}
 	}

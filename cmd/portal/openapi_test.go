@@ -19,7 +19,7 @@ import (
 // without a token, that every operation answers 401 with a problem detail.
 func TestOpenAPIConformance(t *testing.T) {
 	base, out := startDev(t)
-	pipeline := devPipelines(t, out.String())[0]
+	pipeline := devPipelines(t, out)[0]
 	token := appToken(t, pipeline)
 	status, body, _ := call(t, base, "", "GET", handlers.APIPrefix+"/openapi.json", nil)
 	var doc map[string]any
