@@ -22,12 +22,13 @@ type bufferedLog struct {
 	done chan struct{}
 }
 
-// newBufferedLog starts the flusher; Close stops it and writes what is left.
-func newBufferedLog(w io.Writer) *bufferedLog {
+// newBufferedLog starts the flusher, writing out every every; Close stops it and writes what
+// is left.
+func newBufferedLog(w io.Writer, every time.Duration) *bufferedLog {
 	b := &bufferedLog{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(b.done)
-		t := time.NewTicker(logFlushEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
@@ -90,7 +91,11 @@ func (h flushOnWarn) WithGroup(name string) slog.Handler {
 // newLogger is the portal's logger on w: text or JSON, buffered as bufferedLog says. Call the
 // returned close before exiting.
 func newLogger(w io.Writer, json bool, level slog.Leveler) (*slog.Logger, func()) {
-	out := newBufferedLog(w)
+	return newLoggerFlushing(w, json, level, logFlushEvery)
+}
+
+func newLoggerFlushing(w io.Writer, json bool, level slog.Leveler, every time.Duration) (*slog.Logger, func()) {
+	out := newBufferedLog(w, every)
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler = slog.NewTextHandler(out, opts)
 	if json {
