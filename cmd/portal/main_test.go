@@ -150,7 +150,10 @@ func startDev(t *testing.T, extra ...string) (string, *syncBuffer) { // returns 
 	})
 	urlRE := regexp.MustCompile(`Open (http://127\.0\.0\.1:\d+)/`)
 	for i := 0; i < 600; i++ {
-		if m := urlRE.FindStringSubmatch(stdout.String()); m != nil {
+		// The banner ends with "Press Ctrl+C": wait for all of it, so callers read what dev
+		// prints after its address (connection strings, pipeline lines) however loaded the
+		// machine is.
+		if m := urlRE.FindStringSubmatch(stdout.String()); m != nil && strings.Contains(stdout.String(), "Press Ctrl+C to stop.") {
 			return m[1], stdout
 		}
 		select {
