@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 
@@ -74,6 +75,12 @@ func (s *Server) setKey(r *http.Request, id auth.Identity, c catalogEntry, in en
 			}
 			errs = all
 		}
+	}
+	if errs == nil && c.Endpoint.IsManaged && !sameSettings(c.Endpoint, e) {
+		// A managed endpoint's settings come from its solution: only its key may be set, for
+		// the policy and address it has.
+		errs = web.FieldErrors{secretField(e): {"“" + c.Endpoint.Name + "” is part of a managed solution, so the portal sets only its key, " +
+			"for the settings it already has (policy " + cmp.Or(c.Endpoint.SASKeyName, "as registered") + "). Paste that policy's key or connection string."}}
 	}
 	if errs != nil {
 		return e, rec, errs, nil

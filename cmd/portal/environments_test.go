@@ -16,6 +16,7 @@ import (
 	dvemulator "github.com/contoso/sbportal/dataverse/emulator"
 	"github.com/contoso/sbportal/endpoint"
 	"github.com/contoso/sbportal/plan"
+	sbemulator "github.com/contoso/sbportal/servicebus/emulator"
 	"github.com/contoso/sbportal/store"
 )
 
@@ -106,6 +107,12 @@ func TestManagedEndpointsAreReadOnly(t *testing.T) {
 	}
 	if a := admin.send(http.MethodPost, page+"/delete", url.Values{"confirm": {"Partner queue"}}); a.status != http.StatusConflict {
 		t.Fatalf("deleting a managed endpoint: %d", a.status)
+	}
+	// Re-key (by its address: the page offers no link) cannot move it to another policy.
+	other := regexp.MustCompile(`SharedAccessKeyName=[^;]+;SharedAccessKey=[^;]+`).ReplaceAllString(w.queueSend,
+		"SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey="+sbemulator.DefaultManagePrimaryKey)
+	if a := admin.send(http.MethodPost, page+"/rekey", url.Values{"connectionstring": {other}}); a.status != http.StatusUnprocessableEntity || !strings.Contains(a.body, "managed solution") {
+		t.Fatalf("re-keying a managed endpoint to another policy: %d %s", a.status, a.mainText())
 	}
 	// Its key may still be set: no solution carries keys.
 	if a := admin.send(http.MethodPost, page+"/setkey", url.Values{"connectionstring": {w.queueSend}}); a.status != http.StatusSeeOther {
