@@ -332,6 +332,9 @@ func (s *Server) deleteAs(ctx context.Context, a actor, c catalogEntry) error {
 	if err := s.Store.DeleteOwnership(ctx, c.Env.ID, e.ID); err != nil {
 		return err
 	}
+	if err := s.Store.DeleteHealth(ctx, c.Env.ID, e.ID); err != nil {
+		return err
+	}
 	entry.Outcome = store.AuditSucceeded
 	_, err := s.Store.AppendAudit(ctx, entry)
 	return err

@@ -42,6 +42,17 @@ func (d DeliveryFailures) Recent() bool { return d.Failed24h+d.Waiting24h > 0 }
 // Any reports whether any delivery failed or waits for a retry in the last 7 days.
 func (d DeliveryFailures) Any() bool { return d.Failed7d+d.Waiting7d > 0 }
 
+// DeleteHealth forgets what the portal knows of a deleted endpoint's health (its notifications
+// stay, as history).
+func (s *Store) DeleteHealth(ctx context.Context, environment, endpointID string) error {
+	_, err := s.w.ExecContext(ctx, s.d.q(`DELETE FROM endpoint_health WHERE environment = ? AND endpoint_id = ?`),
+		environment, normalizeEndpointID(endpointID))
+	if err != nil {
+		return fmt.Errorf("delete health of endpoint %s: %w", endpointID, err)
+	}
+	return nil
+}
+
 // EndpointsWithSecrets lists every endpoint the portal keeps a secret for (the endpoints
 // scheduled re-validation can prove), in a stable order.
 func (s *Store) EndpointsWithSecrets(ctx context.Context) ([]EndpointRef, error) {

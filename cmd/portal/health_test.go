@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -279,6 +280,14 @@ func TestDeliveryFailuresCounted(t *testing.T) {
 	}
 	if got := dv.RequestCount(http.MethodPost, "serviceendpoints()/Microsoft.Dynamics.CRM.TriggerServiceEndpointCheck") - checks; got != 1 {
 		t.Fatalf("%d TriggerServiceEndpointCheck calls, want 1", got)
+	}
+
+	// Deleting the endpoint forgets its health.
+	if a := c.send(http.MethodPost, page+"/delete", url.Values{"confirm": {"Delivery queue"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d %s", a.status, a.mainText())
+	}
+	if left, err := st.HealthOf(w.ctx, "contoso-dev", []string{id}); err != nil || len(left) != 0 {
+		t.Fatalf("a deleted endpoint's health is kept: %+v, %v", left, err)
 	}
 }
 

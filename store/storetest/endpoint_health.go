@@ -71,6 +71,16 @@ func testEndpointHealth(t *testing.T, h *harness) {
 	if len(due) != 1 || due[0].Event != "failing" || due[0].Attempts != 1 || due[0].LastError != "connection refused" {
 		t.Fatalf("retry due = %+v", due)
 	}
+	// A deleted endpoint's health goes; its notifications stay as history.
+	if err := s.DeleteHealth(ctx, env, id); err != nil {
+		t.Fatal(err)
+	}
+	if many, err := s.HealthOf(ctx, env, []string{id}); err != nil || len(many) != 0 {
+		t.Fatalf("after DeleteHealth: %+v, %v", many, err)
+	}
+	if list, _ := s.ListNotifications(ctx, 10); len(list) != 2 {
+		t.Fatalf("DeleteHealth removed notifications: %d left", len(list))
+	}
 }
 
 // testRevalidationClaim: many stores claiming one endpoint for one round: exactly one wins; a
