@@ -11,16 +11,15 @@ const ProblemContentType = "application/problem+json"
 // Problem types: a URI per kind of failure a caller may act on differently. Others are
 // "about:blank" (the status says it all).
 const (
-	TypeInvalid        = "urn:sbportal:problem:invalid"        // the request's values break the rules (errors says which)
-	TypeProvedWrong    = "urn:sbportal:problem:proved-wrong"   // a test or set-key whose test message failed (cause, fix)
-	TypeTokenRefused   = "urn:sbportal:problem:token-refused"  // the bearer token was refused (401)
-	TypeForbidden      = "urn:sbportal:problem:forbidden"      // the policy refused the action (403)
-	TypeNotFound       = "urn:sbportal:problem:not-found"      // no such environment, endpoint or step
-	TypeConflict       = "urn:sbportal:problem:conflict"       // changed or taken in the meantime
-	TypeTooManyTests   = "urn:sbportal:problem:too-many-tests" // the test limits (Retry-After)
-	TypeDataverse      = "urn:sbportal:problem:dataverse"      // Dataverse refused or did not answer
-	TypeUnavailable    = "urn:sbportal:problem:unavailable"    // a dependency is down; retry
-	TypeNotImplemented = "urn:sbportal:problem:not-implemented"
+	TypeInvalid      = "urn:sbportal:problem:invalid"        // the request's values break the rules (errors says which)
+	TypeProvedWrong  = "urn:sbportal:problem:proved-wrong"   // a test or set-key whose test message failed (cause, fix)
+	TypeTokenRefused = "urn:sbportal:problem:token-refused"  // the bearer token was refused (401)
+	TypeForbidden    = "urn:sbportal:problem:forbidden"      // the policy refused the action (403)
+	TypeNotFound     = "urn:sbportal:problem:not-found"      // no such environment, endpoint or step
+	TypeConflict     = "urn:sbportal:problem:conflict"       // changed or taken in the meantime
+	TypeTooManyTests = "urn:sbportal:problem:too-many-tests" // the test limits (Retry-After)
+	TypeDataverse    = "urn:sbportal:problem:dataverse"      // Dataverse refused or did not answer
+	TypeUnavailable  = "urn:sbportal:problem:unavailable"    // a dependency is down; retry
 )
 
 // Problem is an RFC 9457 problem detail. Title and Detail say what happened and what to do,

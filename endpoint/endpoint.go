@@ -1,6 +1,9 @@
 package endpoint
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // ServiceEndpoint is a Dataverse serviceendpoint record: every writable column, the
 // write-only secrets (as Secret, never read back from Dataverse), and the read-only columns the
@@ -63,3 +66,18 @@ const (
 	// SASKeyLen is the length of every Service Bus SAS key: 256 random bits in base64.
 	SASKeyLen = 44
 )
+
+// Moved reports whether after sends to another place than before: another namespace, entity,
+// URL, kind or policy. A stored secret is only ever sent to the destination it was proven
+// with, so a moved endpoint is proved, and saved, with its secret given again.
+func Moved(before, after ServiceEndpoint) bool {
+	return !strings.EqualFold(strings.TrimSuffix(before.NamespaceAddress, "/"), strings.TrimSuffix(after.NamespaceAddress, "/")) ||
+		before.Path != after.Path || before.URL != after.URL || before.Contract != after.Contract ||
+		before.AuthType != after.AuthType || before.SASKeyName != after.SASKeyName
+}
+
+// DeliveryChanged reports whether after sends somewhere else (Moved) or differently (another
+// message format) than before: such a change is proved by a test before it is written.
+func DeliveryChanged(before, after ServiceEndpoint) bool {
+	return Moved(before, after) || before.MessageFormat != after.MessageFormat
+}

@@ -140,3 +140,12 @@ func DescribeWebhookAuth(e ServiceEndpoint) string {
 	}
 	return "No webhook authentication: choose Webhook key, HTTP header or HTTP query string."
 }
+
+// DisplayURL is a URL as pages, results and logs may show it: without its query or fragment,
+// which may hold a key.
+func DisplayURL(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i]
+	}
+	return raw
+}

@@ -2,7 +2,7 @@ package handlers
 
 import (
 	"net/http"
-	"strings"
+	"strconv"
 
 	"github.com/contoso/sbportal/api"
 	"github.com/contoso/sbportal/auth"
@@ -24,25 +24,27 @@ func (s *Server) apiEndpointUpdate(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	e := c.Endpoint
-	set := func(dst *string, v *string) {
+	// The fields the request sets, under the edit page's names: the API changes what the edit
+	// page may change for this kind of endpoint, read the same way.
+	given := map[string]string{}
+	text := func(field string, v *string) {
 		if v != nil {
-			*dst = strings.TrimSpace(*v)
+			given[field] = *v
 		}
 	}
-	set(&e.Name, req.Name)
-	set(&e.Description, req.Description)
-	if endpoint.KindOf(e) == endpoint.KindWebhook {
-		set(&e.URL, req.URL)
-	} else {
-		set(&e.Path, req.Path)
+	number := func(field string, v *int) {
+		if v != nil {
+			given[field] = strconv.Itoa(*v)
+		}
 	}
-	if req.MessageFormat != nil {
-		e.MessageFormat = endpoint.MessageFormat(*req.MessageFormat)
-	}
-	if req.UserClaim != nil {
-		e.UserClaim = endpoint.UserClaim(*req.UserClaim)
-	}
+	text(endpoint.FieldName, req.Name)
+	text(endpoint.FieldDescription, req.Description)
+	text(endpoint.FieldPath, req.Path)
+	text(endpoint.FieldURL, req.URL)
+	number(endpoint.FieldMessageFormat, req.MessageFormat)
+	number(endpoint.FieldUserClaim, req.UserClaim)
+	e := c.Endpoint
+	applyDetails(editFields(endpoint.KindOf(e)), &e, func(name string) (string, bool) { v, ok := given[name]; return v, ok })
 	var in endpoint.CredentialInput
 	if req.Credential != nil {
 		in = req.Credential.Input()

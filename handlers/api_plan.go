@@ -61,7 +61,7 @@ func (s *Server) servePlan(w http.ResponseWriter, r *http.Request, apply bool) e
 	if !apply {
 		// A plan may be made without the secrets' values (a pipeline's review step): it says
 		// which ones applying needs instead of refusing.
-		problems = slices.DeleteFunc(slices.Clone(problems), func(pr plan.Problem) bool { return missingSecret(p, pr) })
+		problems = slices.DeleteFunc(slices.Clone(problems), func(pr plan.Problem) bool { return pr.MissingSecret != "" })
 	}
 	if len(problems) > 0 {
 		return planProblems(problems)
@@ -69,7 +69,7 @@ func (s *Server) servePlan(w http.ResponseWriter, r *http.Request, apply bool) e
 	out, keys := apiPlanOf(p)
 	if !apply {
 		for _, pr := range p.Problems {
-			if missingSecret(p, pr) {
+			if pr.MissingSecret != "" {
 				for i := range out.Changes {
 					if out.Changes[i].Kind == "endpoint" && out.Changes[i].Name == pr.Endpoint {
 						out.Changes[i].Detail = strings.TrimPrefix(out.Changes[i].Detail+"; "+pr.Message, "; ")
@@ -112,20 +112,6 @@ func (s *Server) servePlan(w http.ResponseWriter, r *http.Request, apply bool) e
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)
-}
-
-// missingSecret reports whether pr only says that the value of a secret reference was not
-// supplied.
-func missingSecret(p plan.Plan, pr plan.Problem) bool {
-	if pr.Field != "secret" {
-		return false
-	}
-	for _, u := range p.Secrets {
-		if !u.Resolved && strings.Contains(pr.Message, u.Ref) {
-			return true
-		}
-	}
-	return false
 }
 
 // readPlanRequest reads the body: a PlanRequest (file and secret values) or the file itself.

@@ -63,8 +63,6 @@ func problemType(e *Error) string {
 		return api.TypeConflict
 	case http.StatusTooManyRequests:
 		return api.TypeTooManyTests
-	case http.StatusNotImplemented:
-		return api.TypeNotImplemented
 	case http.StatusServiceUnavailable:
 		return api.TypeUnavailable
 	case http.StatusBadGateway:

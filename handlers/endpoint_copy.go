@@ -129,7 +129,11 @@ func (s *Server) endpointCopySubmit(w http.ResponseWriter, r *http.Request) erro
 		if pr.Field == "secret" && r.PostFormValue("nav") != "copy" {
 			continue // asked for when copying
 		}
-		f.Errors[field] = append(f.Errors[field], strings.TrimPrefix(pr.Message, "Supply the value of "+copySecretRef+" (a key, a whole connection string or a SAS token): "))
+		msg := pr.Message
+		if pr.MissingSecret != "" {
+			msg = "Enter the target's key, a whole connection string or a SAS token: the copy is proved by a test message before it is written."
+		}
+		f.Errors[field] = append(f.Errors[field], msg)
 	}
 	if len(f.Errors) > 0 || f.Message != "" || r.PostFormValue("nav") != "copy" {
 		status := http.StatusOK

@@ -86,8 +86,8 @@ func (s *Server) editEndpoint(r *http.Request, id auth.Identity, c catalogEntry,
 	if errs := problemsToErrors(e.ValidateFor(endpoint.ForUpdate)); errs != nil {
 		return &editRefusal{Status: http.StatusUnprocessableEntity, Errors: errs}, nil
 	}
-	moved := e.Path != old.Path || e.URL != old.URL
-	if moved || e.MessageFormat != old.MessageFormat {
+	moved := endpoint.Moved(old, e)
+	if endpoint.DeliveryChanged(old, e) {
 		var (
 			withSecret endpoint.ServiceEndpoint
 			emulator   bool

@@ -204,7 +204,7 @@ func stepFormView(v web.EndpointView, action string, editing bool, ep endpoint.S
 		f.TableHint = ch.Message.Name + " is a global message: it is not registered on a table."
 	default:
 		f.Message = ch.Message.Name
-		f.TableHint = ch.Message.Name + " can be registered on " + plural(len(ch.Tables), "table") + ", e.g. " + strings.Join(ch.Tables[:min(4, len(ch.Tables))], ", ") + ". Type to search them."
+		f.TableHint = ch.Message.Name + " can be registered on " + web.Plural(len(ch.Tables), "table") + ", e.g. " + strings.Join(ch.Tables[:min(4, len(ch.Tables))], ", ") + ". Type to search them."
 		for _, t := range ch.Tables {
 			f.Tables = append(f.Tables, web.Option{Value: t, Label: t})
 		}
@@ -329,13 +329,6 @@ func validateStep(in stepInput, ch stepChoices, ep endpoint.ServiceEndpoint) web
 		problems = append(problems, endpoint.Problem{Field: "rank", Message: "Execution order must be a whole number, such as 1."})
 	}
 	return stepProblems(in, problems)
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // settle completes the typed step with what Dataverse says: the message's exact name and id,

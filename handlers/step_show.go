@@ -124,7 +124,7 @@ func samplePreview(ep endpoint.ServiceEndpoint, m sample.Message) web.SamplePrev
 	p := web.SamplePreview{ContentType: m.ContentType, PropsLabel: "Message properties", Note: m.Note}
 	p.Destination = "to " + strings.ToLower(ep.Contract.Label()) + " " + ep.Path
 	if ep.Contract == endpoint.ContractWebhook {
-		p.PropsLabel, p.Destination = "HTTP headers", "as the POST Dataverse makes to "+displayURL(ep.URL)
+		p.PropsLabel, p.Destination = "HTTP headers", "as the POST Dataverse makes to "+endpoint.DisplayURL(ep.URL)
 	}
 	var buf bytes.Buffer
 	switch {
@@ -151,12 +151,4 @@ func yesNo(b bool) string {
 		return "Yes"
 	}
 	return "No"
-}
-
-// displayURL shows a URL without its query or fragment, which may hold a key.
-func displayURL(raw string) string {
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		raw = raw[:i]
-	}
-	return raw
 }

@@ -76,9 +76,20 @@ func choiceField[T ~int](field func(*endpoint.ServiceEndpoint) *T) func(*endpoin
 // readDetails reads a posted details form into e: the fields the page offers (and no others,
 // whatever else is posted), text trimmed. The wizard's step 3 and the edit page both use it.
 func readDetails(r *http.Request, fields []string, e *endpoint.ServiceEndpoint) {
+	applyDetails(fields, e, func(name string) (string, bool) { return r.PostFormValue(name), true })
+}
+
+// applyDetails sets the fields of e that value gives (by endpoint.Field* name), among those
+// offered, the way the details form reads them. The API's changes use it with only the fields
+// a request sets.
+func applyDetails(fields []string, e *endpoint.ServiceEndpoint, value func(name string) (string, bool)) {
 	for _, name := range fields {
-		if read, ok := detailsFields[name]; ok {
-			read(e, strings.TrimSpace(r.PostFormValue(name)))
+		read, ok := detailsFields[name]
+		if !ok {
+			continue
+		}
+		if v, given := value(name); given {
+			read(e, strings.TrimSpace(v))
 		}
 	}
 }

@@ -82,6 +82,9 @@ type Problem struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	Field    string `json:"field,omitempty"`
 	Message  string `json:"message"`
+	// MissingSecret is set when the only problem is that the value of this secret reference
+	// was not supplied: a plan can still be shown; it cannot be applied.
+	MissingSecret string `json:"missingSecret,omitempty"`
 }
 
 func (p Problem) String() string {

@@ -309,7 +309,7 @@ func planEndpoint(ctx context.Context, d Endpoint, cur Current, found bool, env 
 	value, resolved := resolve(secrets, d.Secret)
 	out.resolved = resolved
 	purpose, hasPurpose := after.AuthType.SecretPurpose()
-	delivery := found && deliveryChanged(cur.Endpoint, after)
+	delivery := found && endpoint.DeliveryChanged(cur.Endpoint, after)
 	switch {
 	case !hasPurpose:
 	case !found:
@@ -340,7 +340,8 @@ func planEndpoint(ctx context.Context, d Endpoint, cur Current, found bool, env 
 		if d.Secret == "" {
 			problem("secret", "This change is proved by a test message, which needs the endpoint's secret: add secret: "+SecretRefFor(after)+" and supply its value where the file is applied.")
 		} else {
-			problem("secret", "Supply the value of "+d.Secret+" (a key, a whole connection string or a SAS token): this change is proved by a test message before it is written.")
+			out.problems = append(out.problems, Problem{Line: d.lineOf("secret"), Endpoint: d.Name, Field: "secret", MissingSecret: d.Secret,
+				Message: "Supply the value of " + d.Secret + " (a key, a whole connection string or a SAS token): this change is proved by a test message before it is written."})
 		}
 	}
 
@@ -416,14 +417,6 @@ func docField(column string) string {
 		return "secret"
 	}
 	return column
-}
-
-// deliveryChanged says whether after sends somewhere else, or differently, than before: such
-// a change is proved before it is written (a stored key never goes to a new address).
-func deliveryChanged(before, after endpoint.ServiceEndpoint) bool {
-	return !strings.EqualFold(strings.TrimSuffix(before.NamespaceAddress, "/"), strings.TrimSuffix(after.NamespaceAddress, "/")) ||
-		before.Path != after.Path || before.URL != after.URL || before.MessageFormat != after.MessageFormat ||
-		before.Contract != after.Contract || before.AuthType != after.AuthType || before.SASKeyName != after.SASKeyName
 }
 
 // endpointDiff lists the document's fields that differ between two records.

@@ -159,7 +159,7 @@ func (p *Prober) probeWebhook(ctx context.Context, req Request) Result {
 	header.Set("User-Agent", "sbportal-validation/1")
 	body := msg.Body
 
-	where := "webhook at " + displayURL(e.URL)
+	where := "webhook at " + endpoint.DisplayURL(e.URL)
 	rule := dialRule{Loopback: p.opts.Policy.AllowLoopback, WebPorts: true}
 	ans, connected, err := p.postOnce(ctx, u.String(), header, body, 0, rule)
 	if err != nil {
@@ -181,7 +181,7 @@ func (p *Prober) probeWebhook(ctx context.Context, req Request) Result {
 			res.Proved = "Sent a sample request to the " + where + ", which accepted it (HTTP " + status + "). " + how + "."
 		}
 	case ans.Status >= 300 && ans.Status < 400:
-		loc := displayURL(ans.Header.Get("Location"))
+		loc := endpoint.DisplayURL(ans.Header.Get("Location"))
 		res.Cause, res.Summary = CauseWebhookRedirect, "The "+where+" answered HTTP "+status+" (a redirect"
 		if loc != "" {
 			res.Summary += " to " + redact(loc, secrets...)

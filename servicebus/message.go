@@ -2,7 +2,6 @@ package servicebus
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/contoso/sbportal/endpoint"
@@ -127,12 +126,4 @@ func orNone(id string) string {
 		return zeroGUID
 	}
 	return id
-}
-
-// displayURL shows a URL without its query or fragment, which may hold a key.
-func displayURL(raw string) string {
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		raw = raw[:i]
-	}
-	return raw
 }

@@ -21,16 +21,17 @@ func Ago(now, t time.Time) string {
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
+		return Plural(int(d/time.Minute), "minute") + " ago"
 	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
+		return Plural(int(d/time.Hour), "hour") + " ago"
 	case d < 60*24*time.Hour:
-		return plural(int(d/(24*time.Hour)), "day") + " ago"
+		return Plural(int(d/(24*time.Hour)), "day") + " ago"
 	}
 	return t.UTC().Format("2 Jan 2006")
 }
 
-func plural(n int, unit string) string {
+// Plural counts: "1 step", "3 steps".
+func Plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit
 	}

@@ -225,6 +225,18 @@ func TestCLIAgainstPortalDev(t *testing.T) {
 	if stdout, stderr, code = cli(t, bin, pipeline, "", "steps", "list", "contoso-dev", id); code != 0 || !strings.Contains(stdout, "MESSAGE") {
 		t.Fatalf("steps list: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	// PATCH changes what the edit page may change for this kind: a queue takes a description,
+	// and a URL (a webhook's field) is not applied to it.
+	desc, hook := "Orders for the warehouse", "https://hooks.contoso.example/x"
+	if status, body, _ = call(t, base, token, "PATCH", handlers.APIPrefix+"/endpoints/contoso-dev/"+id, api.EndpointChange{Description: &desc, URL: &hook}); status != 200 {
+		t.Fatalf("patch: %d %s", status, body)
+	}
+	var patched api.Endpoint
+	if status, body, _ = call(t, base, token, "GET", handlers.APIPrefix+"/endpoints/contoso-dev/"+id, nil); status != 200 || json.Unmarshal(body, &patched) != nil ||
+		patched.Endpoint.Description != desc || patched.Endpoint.URL != "" {
+		t.Fatalf("after the patch: %d %s", status, body)
+	}
+
 	// Plan and apply a file: the endpoint above under a new name, its key a reference that the
 	// pipeline's environment resolves.
 	status, body, _ = call(t, base, token, "GET", handlers.APIPrefix+"/endpoints/contoso-dev/"+id, nil)
